@@ -1,0 +1,47 @@
+# Reads datasets/*.json and applies the defaults of datasets/dataset.schema.json: the single source
+# of truth shared with lakepipe.spec (Python). No resources; the checks below fail plan on bad specs.
+locals {
+  schema_file = coalesce(var.schema_file, "${var.datasets_dir}/dataset.schema.json")
+  schema      = jsondecode(file(local.schema_file))
+  properties  = local.schema.properties
+  required    = local.schema.required
+
+  # Only fields that declare a default (view_database's default is null, so test for the key).
+  defaults = { for field, prop in local.properties : field => prop["default"] if contains(keys(prop), "default") }
+
+  spec_files = sort([for f in fileset(var.datasets_dir, "*.json") : f if f != basename(local.schema_file)])
+  raw_specs  = { for f in local.spec_files : f => jsondecode(file("${var.datasets_dir}/${f}")) }
+
+  merged = [for f in local.spec_files : merge(local.defaults, local.raw_specs[f])]
+
+  # Normalised, fully typed objects (sorted by file name, which is the dataset name by convention).
+  datasets = [for s in local.merged : {
+    name          = s.name
+    raw_prefix    = s.raw_prefix
+    target        = s.target
+    database      = s.database
+    table         = s.table
+    view_database = s.view_database
+    split_column  = s.split_column
+    id_columns    = [for c in s.id_columns : c]
+    key_column    = s.key_column
+    value_column  = s.value_column
+    view_prefix   = s.view_prefix
+  }]
+
+  unknown_fields = flatten([for f, s in local.raw_specs : [for k in keys(s) : "${f}: ${k}" if !contains(keys(local.properties), k)]])
+  missing_fields = flatten([for f, s in local.raw_specs : [for k in local.required : "${f}: ${k}" if !contains(keys(s), k)]])
+
+  pattern_fields = ["name", "raw_prefix", "database", "table", "split_column", "key_column", "value_column", "view_prefix"]
+  pattern_errors = flatten([for s in local.datasets : concat(
+    [for k in local.pattern_fields : "${s.name}.${k}" if length(regexall(local.properties[k].pattern, s[k])) == 0],
+    s.view_database == null ? [] : [for x in [s.view_database] : "${s.name}.view_database" if length(regexall(local.properties.view_database.pattern, x)) == 0],
+    [for c in s.id_columns : "${s.name}.id_columns" if length(regexall(local.properties.id_columns.items.pattern, c)) == 0],
+    contains(local.properties.target.enum, s.target) ? [] : ["${s.name}.target"],
+  )])
+
+  names    = [for s in local.datasets : s.name]
+  prefixes = [for s in local.datasets : s.raw_prefix]
+  # S3 rejects two notification rules whose prefixes overlap for the same suffix.
+  overlapping_prefixes = flatten([for a in local.prefixes : [for b in local.prefixes : "${a} / ${b}" if a != b && startswith(b, a)]])
+}

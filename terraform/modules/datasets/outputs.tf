@@ -1,0 +1,44 @@
+output "datasets" {
+  description = "List of dataset specs with the schema defaults applied (every field present, view_database may be null)."
+  value       = local.datasets
+
+  precondition {
+    condition     = length(local.datasets) > 0
+    error_message = "No dataset specs found in ${var.datasets_dir}."
+  }
+  precondition {
+    condition     = length(local.unknown_fields) == 0
+    error_message = "Dataset specs carry fields the schema does not know: ${join(", ", local.unknown_fields)}."
+  }
+  precondition {
+    condition     = length(local.missing_fields) == 0
+    error_message = "Dataset specs miss required fields: ${join(", ", local.missing_fields)}."
+  }
+  precondition {
+    condition     = length(local.pattern_errors) == 0
+    error_message = "Dataset spec fields do not match the schema patterns/enums: ${join(", ", local.pattern_errors)}."
+  }
+  precondition {
+    condition     = length(distinct(local.names)) == length(local.names)
+    error_message = "Dataset names must be unique."
+  }
+  precondition {
+    condition     = length(distinct(local.prefixes)) == length(local.prefixes) && length(local.overlapping_prefixes) == 0
+    error_message = "Dataset raw prefixes must be unique and must not overlap: ${join(", ", local.overlapping_prefixes)}."
+  }
+}
+
+output "by_name" {
+  description = "Map of dataset name to spec (defaults applied)."
+  value       = { for s in local.datasets : s.name => s }
+}
+
+output "defaults" {
+  description = "The defaults read from the schema (properties.<field>.default)."
+  value       = local.defaults
+}
+
+output "spec_files" {
+  description = "Spec files read, relative to datasets_dir."
+  value       = local.spec_files
+}

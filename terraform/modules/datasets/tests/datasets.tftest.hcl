@@ -1,0 +1,56 @@
+# Reads the repository's real dataset specs: the same files the jobs and Lambdas use.
+variables {
+  datasets_dir = "../../../datasets"
+}
+
+run "repository_specs_get_schema_defaults" {
+  command = plan
+
+  assert {
+    condition     = length(output.datasets) >= 2 && contains([for d in output.datasets : d.name], "entities")
+    error_message = "Expected the repository's dataset specs (entities, regulatory)."
+  }
+  assert {
+    condition     = output.by_name["entities"].split_column == "entity1" && output.by_name["entities"].id_columns == ["entity2", "entity3", "entity4"]
+    error_message = "Schema defaults were not applied to entities."
+  }
+  assert {
+    condition     = output.by_name["entities"].view_database == null && output.by_name["entities"].view_prefix == "entity_view_"
+    error_message = "view_database default (null) / view_prefix default missing."
+  }
+  assert {
+    condition     = output.by_name["regulatory"].split_column == "seriesid" && output.by_name["regulatory"].view_prefix == "report_view_"
+    error_message = "A spec's own values must win over the schema defaults."
+  }
+  assert {
+    condition     = alltrue([for d in output.datasets : endswith(d.raw_prefix, "/") && contains(["glue", "s3tables"], d.target)])
+    error_message = "raw_prefix must end with / and target must be glue or s3tables."
+  }
+}
+
+run "empty_dataset_list_is_rejected" {
+  command = plan
+  variables {
+    datasets_dir = "tests/fixtures/empty"
+    schema_file  = "../../../datasets/dataset.schema.json"
+  }
+  expect_failures = [output.datasets]
+}
+
+run "unknown_field_is_rejected" {
+  command = plan
+  variables {
+    datasets_dir = "tests/fixtures/unknown_field"
+    schema_file  = "../../../datasets/dataset.schema.json"
+  }
+  expect_failures = [output.datasets]
+}
+
+run "overlapping_raw_prefixes_are_rejected" {
+  command = plan
+  variables {
+    datasets_dir = "tests/fixtures/overlap"
+    schema_file  = "../../../datasets/dataset.schema.json"
+  }
+  expect_failures = [output.datasets]
+}
