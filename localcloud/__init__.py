@@ -1,0 +1,1 @@
+"""localcloud: a local AWS endpoint (moto server + real executors for Lambda, Glue, Athena, Step Functions)."""

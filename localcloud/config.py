@@ -1,0 +1,68 @@
+"""Settings of the local endpoint, read once from the environment.
+
+LOCALCLOUD_PORT      port on 127.0.0.1 (default 4566, LocalStack's)
+LOCALCLOUD_DIR       pid, endpoint.log and state/ (default ./.localcloud)
+LOCALCLOUD_GLUE_RUNNER  "module:function" replacing localcloud.glue.runner.run_glue_script (tests)
+LOCALCLOUD_GLUE_WORKERS how many Glue job runs execute at once (default 1; queued runs stay STARTING)
+LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY seconds between retries of a failed asynchronous invocation (default 1)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int
+    home: Path
+    glue_runner: str
+    glue_workers: int
+    lambda_async_retry_delay: float
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "endpoint.log"
+
+
+def load() -> Settings:
+    return Settings(
+        port=int(os.environ.get("LOCALCLOUD_PORT", DEFAULT_PORT)),
+        home=Path(os.environ.get("LOCALCLOUD_DIR", ".localcloud")).resolve(),
+        glue_runner=os.environ.get("LOCALCLOUD_GLUE_RUNNER", "localcloud.glue.runner:run_glue_script"),
+        glue_workers=max(1, int(os.environ.get("LOCALCLOUD_GLUE_WORKERS", "1"))),
+        lambda_async_retry_delay=float(os.environ.get("LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY", "1")),
+    )
+
+
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings of the running endpoint (set by server.serve), else from the environment."""
+    global _current
+    if _current is None:
+        _current = load()
+    return _current
+
+
+def set_current(settings: Settings) -> None:
+    global _current
+    _current = settings

@@ -1,0 +1,1 @@
+"""Real executors behind moto's APIs."""

@@ -1,0 +1,22 @@
+# The local AWS endpoint (localcloud/): moto server + real Lambda, Glue, Athena and Step Functions executors.
+LOCALCLOUD_PORT ?= 4566
+LOCALCLOUD_DIR ?= $(CURDIR)/.localcloud
+export LOCALCLOUD_PORT LOCALCLOUD_DIR
+
+.PHONY: up down status test-localcloud bench-athena
+up: venv ## start the local AWS endpoint in the background on 127.0.0.1:$(LOCALCLOUD_PORT) (idempotent)
+	$(PY) -m localcloud up
+
+down: ## stop the local AWS endpoint and every process it started
+	@if [ -x $(PY) ]; then $(PY) -m localcloud down; else echo "localcloud not running (no venv)"; fi
+
+status: venv ## is the local endpoint answering?
+	$(PY) -m localcloud status
+
+test-localcloud: venv ## tests of the local endpoint (each starts its own endpoint on a free port)
+	$(PY) -m pytest -q tests/localcloud -m 'not spark' -p no:cacheprovider
+
+bench-athena: venv ## latency of one Athena query over a 1,000,000-row Iceberg table
+	$(PY) -m localcloud.bench_athena
+
+TEST_TARGETS += test-localcloud

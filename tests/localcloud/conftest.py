@@ -1,0 +1,115 @@
+"""Each test module starts its own endpoint on a free port (and stops it, leaving no process behind)."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Endpoint:
+    url: str
+    port: int
+    home: Path
+    pid: int
+
+    def client(self, service: str):
+        return boto3.client(
+            service, region_name=REGION, endpoint_url=self.url, aws_access_key_id="test",
+            aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}, read_timeout=120),
+        )
+
+    def log(self) -> str:
+        return (self.home / "endpoint.log").read_text(errors="replace")
+
+
+def _group_members(pgid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def start_endpoint(tmp: Path, extra_env: dict[str, str] | None = None):
+    port = free_port()
+    env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_DIR=str(tmp / "localcloud"), **(extra_env or {}))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), str(Path(__file__).parent / "helpers"),
+                                                      env.get("PYTHONPATH")]))
+    up = subprocess.run([sys.executable, "-m", "localcloud", "up", "--deadline", "60"], env=env, cwd=REPO,
+                        capture_output=True, text=True)
+    assert up.returncode == 0, up.stdout + up.stderr
+    pid = int((tmp / "localcloud" / "pid").read_text())
+    ep = Endpoint(f"http://127.0.0.1:{port}", port, tmp / "localcloud", pid)
+
+    def stop() -> None:
+        down = subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=REPO,
+                              capture_output=True, text=True)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert _group_members(pid) == [], f"processes left behind: {_group_members(pid)}"
+
+    return ep, stop
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    ep, stop = start_endpoint(tmp_path_factory.mktemp("endpoint"))
+    yield ep
+    stop()
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    """Poll predicate() until it returns something truthy, or fail after timeout seconds."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/localcloud-test"
+
+
+def create_role(ep: Endpoint, name: str = "localcloud-test") -> str:
+    iam = ep.client("iam")
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com",' \
+            '"states.amazonaws.com","glue.amazonaws.com"]},"Action":"sts:AssumeRole"}]}'
+    try:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
