@@ -1,0 +1,96 @@
+"""S3 ObjectCreated notifications -> state machine inputs (pure; used by the trigger Lambda)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from lakepipe.naming import execution_name
+from lakepipe.spec import DatasetSpec
+
+CSV_SUFFIXES = (".csv",)
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    version: str  # VersionId when the bucket is versioned, else the ETag
+    etag: str
+    size: int
+
+    def as_source(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "key": self.key, "version": self.version, "etag": self.etag, "size": self.size}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one record: action is start | skip | reject."""
+
+    action: str
+    reason: str
+    obj: S3Object | None = None
+    dataset: DatasetSpec | None = None
+    execution_name: str | None = None
+    execution_input: dict[str, Any] | None = None
+
+
+class BadRecord(ValueError):
+    pass
+
+
+def parse_record(record: dict[str, Any]) -> tuple[str, S3Object]:
+    """(eventName, object) from one S3 notification record; keys arrive URL-encoded."""
+    try:
+        s3 = record["s3"]
+        bucket = s3["bucket"]["name"]
+        raw_key = s3["object"]["key"]
+    except (KeyError, TypeError) as e:
+        raise BadRecord(f"not an S3 notification record (missing {e})") from e
+    obj = s3["object"]
+    etag = str(obj.get("eTag") or obj.get("etag") or "").strip('"')
+    version = obj.get("versionId") or etag
+    if not version:
+        raise BadRecord(f"s3://{bucket}/{raw_key}: record has neither versionId nor eTag")
+    return record.get("eventName", ""), S3Object(
+        bucket=bucket,
+        key=unquote_plus(raw_key),
+        version=str(version),
+        etag=etag,
+        size=int(obj.get("size", 0) or 0),
+    )
+
+
+def match_dataset(key: str, specs: list[DatasetSpec]) -> DatasetSpec | None:
+    """The dataset whose raw prefix is the longest prefix of the key."""
+    best = None
+    for spec in specs:
+        if key.startswith(spec.raw_prefix) and (best is None or len(spec.raw_prefix) > len(best.raw_prefix)):
+            best = spec
+    return best
+
+
+def decide(record: dict[str, Any], specs: list[DatasetSpec]) -> Decision:
+    try:
+        event_name, obj = parse_record(record)
+    except BadRecord as e:
+        return Decision("reject", str(e))
+    if event_name and not event_name.startswith("ObjectCreated:"):
+        return Decision("skip", f"event {event_name} is not ObjectCreated", obj=obj)
+    spec = match_dataset(obj.key, specs)
+    if spec is None:
+        return Decision("skip", "object is outside every dataset prefix", obj=obj)
+    if obj.key.endswith("/"):
+        return Decision("skip", "folder placeholder object", obj=obj, dataset=spec)
+    if not obj.key.lower().endswith(CSV_SUFFIXES):
+        return Decision("reject", "not a CSV object (expected a .csv key)", obj=obj, dataset=spec)
+    name = execution_name(spec.name, obj.bucket, obj.key, obj.version)
+    return Decision(
+        "start",
+        "ok",
+        obj=obj,
+        dataset=spec,
+        execution_name=name,
+        execution_input={"dataset": spec.to_dict(), "source": obj.as_source()},
+    )

@@ -1,0 +1,219 @@
+"""Dataset specs: load, apply the schema's defaults, validate.
+
+`datasets/dataset.schema.json` is the single source of truth for the shape and the
+defaults (Terraform applies the same defaults). The Glue and Lambda zips carry a copy
+at `lakepipe/dataset.schema.json` (made by `make package`); in a checkout we read the
+repository's file. The validator implements exactly the JSON-Schema keywords that file
+uses, because neither the Glue runtime nor the Lambda zip ships `jsonschema`; a unit test
+proves it agrees with `jsonschema` on the real schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Columns the ingest job adds to every table; a dataset may not use these names.
+METADATA_COLUMNS = ("lakepipe_source_file", "lakepipe_ingested_at", "lakepipe_run_id")
+
+
+class SpecError(ValueError):
+    """A dataset spec that does not satisfy the schema or the cross-field rules."""
+
+
+def _schema_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "dataset.schema.json", here.parent / "datasets" / "dataset.schema.json"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        "dataset.schema.json not found next to lakepipe/ (packaged) or in ../datasets/ (checkout)"
+    )
+
+
+_SCHEMA_CACHE: dict[str, Any] | None = None
+
+
+def load_schema() -> dict[str, Any]:
+    global _SCHEMA_CACHE
+    if _SCHEMA_CACHE is None:
+        _SCHEMA_CACHE = json.loads(_schema_path().read_text(encoding="utf-8"))
+    return copy.deepcopy(_SCHEMA_CACHE)
+
+
+_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def _validate(value: Any, schema: dict[str, Any], path: str, errors: list[str]) -> None:
+    types = schema.get("type")
+    if types is not None:
+        types = [types] if isinstance(types, str) else types
+        if not any(_TYPES[t](value) for t in types):
+            errors.append(f"{path}: expected {' or '.join(types)}, got {type(value).__name__}")
+            return
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} is not one of {schema['enum']}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errors.append(f"{path}: needs at least {schema['minItems']} items")
+        if "items" in schema:
+            for i, item in enumerate(value):
+                _validate(item, schema["items"], f"{path}[{i}]", errors)
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value:
+                errors.append(f"{path}: missing required property {name!r}")
+        if schema.get("additionalProperties") is False:
+            for name in sorted(set(value) - set(props)):
+                errors.append(f"{path}: unknown property {name!r}")
+        for name, sub in props.items():
+            if name in value:
+                _validate(value[name], sub, f"{path}.{name}", errors)
+
+
+def schema_errors(value: Any, schema: dict[str, Any] | None = None) -> list[str]:
+    """Schema violations only (no cross-field rules)."""
+    errors: list[str] = []
+    _validate(value, schema or load_schema(), "$", errors)
+    return errors
+
+
+def apply_defaults(raw: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = schema or load_schema()
+    out = copy.deepcopy(raw)
+    for name, sub in schema["properties"].items():
+        if name not in out and "default" in sub:
+            out[name] = copy.deepcopy(sub["default"])
+    return out
+
+
+def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) -> None:
+    """Raise SpecError listing every problem (schema and cross-field)."""
+    schema = schema or load_schema()
+    errors: list[str] = []
+    if not isinstance(spec, dict):
+        raise SpecError(f"dataset spec must be a JSON object, got {type(spec).__name__}")
+    _validate(spec, schema, "$", errors)
+    if not errors:
+        cols = [spec["split_column"], *spec["id_columns"], spec["key_column"], spec["value_column"]]
+        dupes = sorted({c for c in cols if cols.count(c) > 1})
+        if dupes:
+            errors.append(f"$: split/id/key/value columns must be distinct; repeated: {dupes}")
+        clash = sorted(set(cols) & set(METADATA_COLUMNS))
+        if clash:
+            errors.append(f"$: column names reserved for ingestion metadata: {clash}")
+    if errors:
+        name = spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>"
+        raise SpecError(f"invalid dataset spec {name!r}: " + "; ".join(errors))
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    raw_prefix: str
+    target: str
+    database: str
+    table: str
+    view_database: str | None
+    split_column: str
+    id_columns: tuple[str, ...]
+    key_column: str
+    value_column: str
+    view_prefix: str
+
+    @property
+    def data_columns(self) -> tuple[str, ...]:
+        """The dataset's CSV columns, in table order."""
+        return (self.split_column, *self.id_columns, self.key_column, self.value_column)
+
+    @property
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.split_column, *self.id_columns, self.key_column)
+
+    @property
+    def views_database(self) -> str:
+        return self.view_database or self.database
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "raw_prefix": self.raw_prefix,
+            "target": self.target,
+            "database": self.database,
+            "table": self.table,
+            "view_database": self.view_database,
+            "split_column": self.split_column,
+            "id_columns": list(self.id_columns),
+            "key_column": self.key_column,
+            "value_column": self.value_column,
+            "view_prefix": self.view_prefix,
+        }
+
+
+def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
+    """Spec from a dict or JSON text: defaults applied, validated."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"dataset spec is not valid JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise SpecError(f"dataset spec must be a JSON object, got {type(raw).__name__}")
+    schema = load_schema()
+    full = apply_defaults(raw, schema)
+    validate_spec(full, schema)
+    return DatasetSpec(
+        name=full["name"],
+        raw_prefix=full["raw_prefix"],
+        target=full["target"],
+        database=full["database"],
+        table=full["table"],
+        view_database=full["view_database"],
+        split_column=full["split_column"],
+        id_columns=tuple(full["id_columns"]),
+        key_column=full["key_column"],
+        value_column=full["value_column"],
+        view_prefix=full["view_prefix"],
+    )
+
+
+def load_spec_file(path: str | Path) -> DatasetSpec:
+    path = Path(path)
+    try:
+        return parse_spec(json.loads(path.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as e:
+        raise SpecError(f"{path}: not valid JSON: {e}") from e
+    except SpecError as e:
+        raise SpecError(f"{path}: {e}") from e
+
+
+def load_specs_list(text: str) -> list[DatasetSpec]:
+    """DATASETS_JSON (a JSON list of specs) -> specs; names and prefixes must be unique."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(f"DATASETS_JSON is not valid JSON: {e}") from e
+    if not isinstance(items, list):
+        raise SpecError("DATASETS_JSON must be a JSON list of dataset specs")
+    specs = [parse_spec(item) for item in items]
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise SpecError(f"DATASETS_JSON has duplicate dataset names: {sorted(names)}")
+    prefixes = [s.raw_prefix for s in specs]
+    if len(set(prefixes)) != len(prefixes):
+        raise SpecError(f"DATASETS_JSON has duplicate raw prefixes: {sorted(prefixes)}")
+    return specs

@@ -1,0 +1,92 @@
+"""S3 ObjectCreated -> Step Functions StartExecution (one execution per object version).
+
+Env: STATE_MACHINE_ARN, DATASETS_JSON (JSON list of dataset specs, defaults applied).
+A duplicate delivery of the same object version maps to the same execution name, so
+StartExecution answers ExecutionAlreadyExists, which counts as success. Records outside
+every dataset prefix are logged and skipped; non-CSV objects are rejected with a log line.
+(StartExecution itself is idempotent for a still-running execution with the same name
+and input: it answers with the original ARN.) Any other failure is raised after all records were tried, so the asynchronous invocation
+is retried and the records that already started are no-ops the second time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from lakepipe.events import decide
+from lakepipe.spec import load_specs_list
+
+logger = Logger(service="lakepipe-s3-trigger")
+_sfn = None
+_specs_cache: tuple[str, list] | None = None
+
+
+def _client():
+    global _sfn
+    if _sfn is None:
+        _sfn = boto3.client("stepfunctions")
+    return _sfn
+
+
+def _specs() -> list:
+    global _specs_cache
+    text = os.environ.get("DATASETS_JSON", "[]")
+    if _specs_cache is None or _specs_cache[0] != text:
+        _specs_cache = (text, load_specs_list(text))
+    return _specs_cache[1]
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    state_machine_arn = os.environ["STATE_MACHINE_ARN"]
+    specs = _specs()
+    records = event.get("Records") or []
+    if not records:
+        logger.info("event has no records (S3 test event?)", extra={"event_keys": sorted(event)})
+    summary: dict[str, list] = {"started": [], "duplicates": [], "skipped": [], "rejected": [], "failed": []}
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        d = decide(record, specs)
+        where = {"record_index": index}
+        if d.obj is not None:
+            where.update(bucket=d.obj.bucket, key=d.obj.key, version=d.obj.version, size=d.obj.size)
+        if d.dataset is not None:
+            where["dataset"] = d.dataset.name
+        if d.action == "skip":
+            logger.info(f"skipped: {d.reason}", extra=where)
+            summary["skipped"].append({**where, "reason": d.reason})
+            continue
+        if d.action == "reject":
+            logger.error(f"rejected: {d.reason}", extra=where)
+            summary["rejected"].append({**where, "reason": d.reason})
+            continue
+        where["execution_name"] = d.execution_name
+        if d.execution_name in seen:
+            logger.info("duplicate record in this event", extra=where)
+            summary["duplicates"].append(where)
+            continue
+        seen.add(d.execution_name)
+        try:
+            resp = _client().start_execution(
+                stateMachineArn=state_machine_arn,
+                name=d.execution_name,
+                input=json.dumps(d.execution_input, ensure_ascii=False),
+            )
+        except _client().exceptions.ExecutionAlreadyExists:
+            logger.info("duplicate delivery: execution already exists", extra=where)
+            summary["duplicates"].append(where)
+            continue
+        except Exception as e:  # noqa: BLE001 - every record is tried; raised below
+            logger.exception("StartExecution failed", extra=where)
+            summary["failed"].append({**where, "error": f"{type(e).__name__}: {e}"})
+            continue
+        logger.info("started execution", extra={**where, "execution_arn": resp["executionArn"]})
+        summary["started"].append({**where, "execution_arn": resp["executionArn"]})
+    if summary["failed"]:
+        raise RuntimeError(f"{len(summary['failed'])} record(s) failed to start: {summary['failed']}")
+    return summary

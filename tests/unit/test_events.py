@@ -1,0 +1,48 @@
+from lakepipe.events import decide, match_dataset, parse_record
+from lakepipe.naming import execution_name
+from lakepipe.spec import parse_spec
+
+ENT = parse_spec({"name": "entities", "raw_prefix": "incoming/entities/", "target": "glue", "database": "lake", "table": "entities"})
+SUB = parse_spec({"name": "sub", "raw_prefix": "incoming/entities/special/", "target": "glue", "database": "lake", "table": "sub"})
+SPECS = [ENT, SUB]
+
+
+def rec(key, etag="abc", version=None, event="ObjectCreated:Put", size=10):
+    obj = {"key": key, "size": size, "eTag": etag}
+    if version:
+        obj["versionId"] = version
+    return {"eventName": event, "s3": {"bucket": {"name": "raw"}, "object": obj}}
+
+
+def test_keys_are_url_decoded():
+    _, obj = parse_record(rec("incoming/entities/My+File%2B%C3%BC%2F1.csv"))
+    assert obj.key == "incoming/entities/My File+ü/1.csv"
+
+
+def test_version_prefers_version_id_then_etag():
+    assert parse_record(rec("k.csv", version="v9"))[1].version == "v9"
+    assert parse_record(rec("k.csv", etag='"e1"'))[1].version == "e1"
+
+
+def test_longest_prefix_wins():
+    assert match_dataset("incoming/entities/special/a.csv", SPECS) is SUB
+    assert match_dataset("incoming/entities/a.csv", SPECS) is ENT
+    assert match_dataset("incoming/other/a.csv", SPECS) is None
+
+
+def test_start_decision_carries_contract_input():
+    d = decide(rec("incoming/entities/a%20b.CSV", version="v1", size=123), SPECS)
+    assert d.action == "start"
+    assert d.execution_name == execution_name("entities", "raw", "incoming/entities/a b.CSV", "v1")
+    assert d.execution_input["source"] == {"bucket": "raw", "key": "incoming/entities/a b.CSV", "version": "v1", "etag": "abc", "size": 123}
+    assert d.execution_input["dataset"]["split_column"] == "entity1"
+    assert d.execution_input["dataset"]["id_columns"] == ["entity2", "entity3", "entity4"]
+
+
+def test_skip_and_reject():
+    assert decide(rec("elsewhere/a.csv"), SPECS).action == "skip"
+    assert decide(rec("incoming/entities/a.csv", event="ObjectRemoved:Delete"), SPECS).action == "skip"
+    r = decide(rec("incoming/entities/a.parquet"), SPECS)
+    assert r.action == "reject" and "not a CSV" in r.reason
+    assert decide({"nope": 1}, SPECS).action == "reject"
+    assert decide(rec("incoming/entities/a.csv", etag=""), SPECS).action == "reject"

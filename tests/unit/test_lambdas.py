@@ -1,0 +1,141 @@
+"""Both Lambdas against moto (in-process mock_aws)."""
+
+import importlib
+import json
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lakepipe.naming import execution_name
+from lakepipe.spec import load_spec_file
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+
+
+class Ctx:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:test"
+    aws_request_id = "req-1"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def trigger(aws, monkeypatch):
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="pipeline", roleArn=role,
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    specs = [load_spec_file(ROOT / "datasets/entities.json").to_dict(), load_spec_file(ROOT / "datasets/regulatory.json").to_dict()]
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    monkeypatch.setenv("DATASETS_JSON", json.dumps(specs))
+    import s3_trigger.handler as h
+    h = importlib.reload(h)  # fresh client cache inside this mock
+    return h, sfn, arn
+
+
+def record(key, etag="etag1", version=None, size=42):
+    obj = {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag}
+    if version:
+        obj["versionId"] = version
+    return {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "raw"}, "object": obj}}
+
+
+def executions(sfn, arn):
+    return {e["name"]: e for e in sfn.list_executions(stateMachineArn=arn)["executions"]}
+
+
+def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplog):
+    h, sfn, arn = trigger
+    event = {"Records": [
+        record("incoming/entities/day 1+ü.csv", version="v1"),
+        record("incoming/regulatory/FFIEC 031.CSV", etag="e2"),
+        record("incoming/entities/day 1+ü.csv", version="v1"),  # duplicate delivery in one event
+        record("incoming/unknown/x.csv"),
+        record("incoming/entities/notes.txt"),
+    ]}
+    out = h.lambda_handler(event, Ctx())
+    assert len(out["started"]) == 2 and len(out["duplicates"]) == 1
+    assert [s["key"] for s in out["skipped"]] == ["incoming/unknown/x.csv"]
+    assert [r["key"] for r in out["rejected"]] == ["incoming/entities/notes.txt"]
+
+    ex = executions(sfn, arn)
+    name = execution_name("entities", "raw", "incoming/entities/day 1+ü.csv", "v1")
+    assert set(ex) == {name, execution_name("regulatory", "raw", "incoming/regulatory/FFIEC 031.CSV", "e2")}
+    started = json.loads(sfn.describe_execution(executionArn=ex[name]["executionArn"])["input"])
+    assert started["source"] == {"bucket": "raw", "key": "incoming/entities/day 1+ü.csv", "version": "v1", "etag": "etag1", "size": 42}
+    assert started["dataset"]["name"] == "entities" and started["dataset"]["view_prefix"] == "entity_view_"
+
+    # redelivery of the whole event after the runs finished is a no-op (ExecutionAlreadyExists)
+    for e in ex.values():
+        sfn.stop_execution(executionArn=e["executionArn"])
+    again = h.lambda_handler(event, Ctx())
+    assert again["started"] == [] and len(again["duplicates"]) == 3
+    assert len(executions(sfn, arn)) == 2
+
+    # the records as the Lambda's JSON formatter writes them to stdout
+    logs = [json.loads(h.logger.registered_formatter.format(r)) for r in caplog.records if r.name == "lakepipe-s3-trigger"]
+    rejected = [entry for entry in logs if entry["level"] == "ERROR"]
+    assert rejected and all("not a CSV" in entry["message"] for entry in rejected)
+    assert rejected[0]["key"] == "incoming/entities/notes.txt" and rejected[0]["service"] == "lakepipe-s3-trigger"
+    assert any(entry["message"].startswith("skipped: object is outside") for entry in logs)
+
+
+def test_new_version_of_same_key_starts_a_new_execution(trigger):
+    h, sfn, arn = trigger
+    h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v1")]}, Ctx())
+    h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v2")]}, Ctx())
+    assert len(executions(sfn, arn)) == 2
+
+
+def test_start_failure_is_raised_after_other_records(trigger, monkeypatch):
+    h, sfn, arn = trigger
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn.replace("pipeline", "missing"))
+    with pytest.raises(RuntimeError, match="failed to start"):
+        h.lambda_handler({"Records": [record("incoming/entities/a.csv"), record("x/y.csv")]}, Ctx())
+
+
+@pytest.fixture
+def recorder(aws, monkeypatch):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="art", CreateBucketConfiguration={"LocationConstraint": REGION})
+    monkeypatch.setenv("RUNS_LOCATION", "s3://art/runs/")
+    import run_recorder.handler as h
+    return importlib.reload(h), s3
+
+
+def test_recorder_merges_both_reports(recorder):
+    h, s3 = recorder
+    s3.put_object(Bucket="art", Key="runs/entities/r1/ingest.json", Body=json.dumps({"rows_read": 5}))
+    s3.put_object(Bucket="art", Key="runs/entities/r1/views.json", Body=json.dumps({"views": [], "dropped": []}))
+    out = h.lambda_handler({"execution": "r1", "status": "SUCCEEDED", "dataset": {"name": "entities"},
+                            "source": {"key": "k"}, "error": None}, Ctx())
+    assert out["ingest"] == {"rows_read": 5} and out["views"] == {"views": [], "dropped": []}
+    stored = json.loads(s3.get_object(Bucket="art", Key="runs/entities/r1.json")["Body"].read())
+    assert stored == out and stored["status"] == "SUCCEEDED" and stored["error"] is None
+
+
+def test_recorder_missing_and_corrupt_parts_are_null(recorder):
+    h, s3 = recorder
+    s3.put_object(Bucket="art", Key="runs/entities/r2/views.json", Body=b"{not json")
+    err = {"Error": "States.TaskFailed", "Cause": "ingest failed"}
+    out = h.lambda_handler({"execution": "r2", "status": "FAILED", "dataset": {"name": "entities"},
+                            "source": {}, "error": err}, Ctx())
+    assert out["ingest"] is None and out["views"] is None and out["error"] == err
+    assert json.loads(s3.get_object(Bucket="art", Key="runs/entities/r2.json")["Body"].read())["status"] == "FAILED"

@@ -1,0 +1,81 @@
+"""The state machine template renders to valid ASL JSON whose graph is closed and connected."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "state_machines" / "pipeline.asl.json"
+VARS = {
+    "partition": "aws",
+    "ingest_job_name": "lakepipe-ingest",
+    "view_job_name": "lakepipe-views",
+    "run_recorder_function_arn": "arn:aws:lambda:eu-west-1:123456789012:function:lakepipe-run-recorder",
+    "failure_topic_arn": "arn:aws:sns:eu-west-1:123456789012:lakepipe-failures",
+}
+
+
+def render(text: str, variables: dict) -> str:
+    """Terraform templatefile() semantics for plain `${name}` interpolations."""
+    used = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
+    missing = used - set(variables)
+    assert not missing, f"template uses undeclared vars {missing}"
+    return re.sub(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: variables[m.group(1)], text)
+
+
+def targets(state: dict) -> list[str]:
+    out = [state[k] for k in ("Next", "Default") if k in state]
+    out += [c["Next"] for c in state.get("Catch", [])]
+    out += [c["Next"] for c in state.get("Choices", [])]
+    return out
+
+
+@pytest.fixture(scope="module")
+def asl():
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(VARS), "template vars changed (docs/design.md)"
+    rendered = render(text, VARS)
+    assert "${" not in rendered
+    return json.loads(rendered)
+
+
+def test_every_target_exists_and_every_state_is_reachable(asl):
+    states = asl["States"]
+    assert asl["StartAt"] in states
+    for name, st in states.items():
+        for t in targets(st):
+            assert t in states, f"{name} -> {t} does not exist"
+        terminal = st["Type"] in ("Succeed", "Fail") or st.get("End") is True
+        assert terminal or "Next" in st or st["Type"] == "Choice", f"{name} has no Next/End"
+    seen, todo = set(), [asl["StartAt"]]
+    while todo:
+        s = todo.pop()
+        if s not in seen:
+            seen.add(s)
+            todo.extend(targets(states[s]))
+    assert seen == set(states), f"unreachable: {set(states) - seen}"
+
+
+def test_job_arguments_match_the_contract(asl):
+    ingest = asl["States"]["Ingest"]["Parameters"]["Arguments"]
+    assert set(ingest) == {"--dataset_spec.$", "--source_uri.$", "--source_version.$", "--run_id.$"}
+    views = asl["States"]["BuildViews"]["Parameters"]["Arguments"]
+    assert set(views) == {"--dataset_spec.$", "--run_id.$"}
+    assert asl["States"]["Ingest"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
+    # every job failure ends in the recorder and then the Fail state
+    for name in ("Ingest", "BuildViews"):
+        assert [c["Next"] for c in asl["States"][name]["Catch"]] == ["RecordFailure"]
+    assert asl["States"]["Failed"]["Type"] == "Fail"
+
+
+def test_a_broken_graph_is_detected(asl):
+    """The checks above can fail: a dangling target is caught."""
+    broken = json.loads(json.dumps(asl))
+    broken["States"]["Ingest"]["Next"] = "Nowhere"
+    with pytest.raises(AssertionError, match="Nowhere does not exist"):
+        test_every_target_exists_and_every_state_is_reachable(broken)
+    orphan = json.loads(json.dumps(asl))
+    orphan["States"]["Orphan"] = {"Type": "Pass", "End": True}
+    with pytest.raises(AssertionError, match="unreachable"):
+        test_every_target_exists_and_every_state_is_reachable(orphan)
