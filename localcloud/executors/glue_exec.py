@@ -1,0 +1,109 @@
+"""Glue job runs executed for real, in background threads, through the Glue runner.
+
+The runner is `localcloud.glue.runner.run_glue_script(script_location, arguments, *, endpoint_url, state_dir,
+timeout_s, log_path) -> GlueRunResult(state, error_message, started_on, completed_on)`; LOCALCLOUD_GLUE_RUNNER
+("module:function") replaces it (tests use fakes). At most LOCALCLOUD_GLUE_WORKERS runs execute at once;
+the others wait in STARTING, as runs waiting for capacity do on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import config
+
+log = logging.getLogger("localcloud.glue")
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+DEFAULT_TIMEOUT_MIN = 2880  # Glue's default job timeout (48 h)
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=config.current().glue_workers, thread_name_prefix="glue-run")
+        return _pool
+
+
+def load_runner() -> Callable[..., Any]:
+    spec = config.current().glue_runner
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr or "run_glue_script")
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def submit(job: Any, run: Any) -> None:
+    _executor().submit(_execute, job, run)
+
+
+def _execute(job: Any, run: Any) -> None:
+    settings = config.current()
+    state_dir = settings.state_dir / "glue"
+    log_path = state_dir / "logs" / job.name / f"{run.job_run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    timeout_min = int(run.timeout or job.timeout or DEFAULT_TIMEOUT_MIN)
+    script = (job.command or {}).get("ScriptLocation", "")
+    run.mark_running()
+    log.info("glue job %s run %s: RUNNING %s", job.name, run.job_run_id, script)
+    try:
+        runner = load_runner()
+        result = runner(
+            script, dict(run.arguments or {}), endpoint_url=settings.endpoint_url, state_dir=state_dir,
+            timeout_s=timeout_min * 60, log_path=log_path,
+        )
+        state = str(result.state)
+        error_message = result.error_message
+        started_on, completed_on = _utc(result.started_on), _utc(result.completed_on)
+    except ModuleNotFoundError as exc:
+        state, error_message, started_on, completed_on = (
+            "FAILED", f"The local Glue runner is not available ({settings.glue_runner}): {exc}", None, None)
+    except Exception as exc:  # noqa: BLE001 - a runner crash is the run's failure, never the endpoint's
+        log.exception("glue runner crashed for %s run %s", job.name, run.job_run_id)
+        state, error_message, started_on, completed_on = ("FAILED", f"{type(exc).__name__}: {exc}", None, None)
+    if state not in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
+        error_message = f"the local Glue runner returned an unknown state {state!r}" + (
+            f": {error_message}" if error_message else "")
+        state = "FAILED"
+    run.finish(state, error_message, started_on, completed_on)
+    log.log(logging.INFO if state == "SUCCEEDED" else logging.ERROR, "glue job %s run %s: %s%s (%ss)", job.name,
+            run.job_run_id, state, f" - {error_message}" if error_message else "", run.execution_time)
+    _publish_logs(job, run, log_path)
+
+
+def _publish_logs(job: Any, run: Any, log_path: Path) -> None:
+    """Copy the run's log into CloudWatch Logs (/aws-glue/jobs/output, stream = run id), as Glue does."""
+    try:
+        from moto.logs.models import logs_backends
+
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        backend = logs_backends[job.backend.account_id][job.backend.region_name]
+        group = "/aws-glue/jobs/output" if run.status == "SUCCEEDED" else "/aws-glue/jobs/error"
+        backend.ensure_log_group(group)
+        backend.create_log_stream(group, run.job_run_id)
+        now = int(time.time() * 1000)
+        lines = [ln for ln in text.splitlines() if ln][-5000:] or [f"run {run.job_run_id}: {run.status}"]
+        if run.error_message:
+            lines.append(run.error_message)
+        backend.put_log_events(group, run.job_run_id, [{"timestamp": now, "message": ln} for ln in lines])
+    except Exception:  # noqa: BLE001
+        log.exception("could not publish logs of %s", run.job_run_id)

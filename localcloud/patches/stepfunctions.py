@@ -1,0 +1,113 @@
+"""Step Functions gaps (moto 5.2.5, engine = moto.stepfunctions.parser with execute_state_machine=true).
+
+- `arn:aws:states:::glue:startJobRun.sync` crashed with
+  `'NoneType' object has no attribute 'interrupt_all'`: StateTaskServiceCallback._eval_integration_pattern
+  calls `callback_endpoint.interrupt_all()` unconditionally, but services that only support .sync (Glue)
+  have no callback endpoint. Fixed by a copy of that method with a None check (upstream LocalStack's fix).
+- `ValidateStateMachineDefinition` (called by the Terraform AWS provider at plan time) and
+  `ListStateMachineVersions` are not routed by moto's StepFunctionResponse (HTTP 500). Added; validation
+  runs the engine's own static analyser, as LocalStack's provider does.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timezone
+from typing import Any
+
+from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback as cb,
+)
+
+
+def _eval_integration_pattern(self, env, resource_runtime_part, normalised_parameters, state_credentials) -> None:
+    task_output = env.stack.pop()
+    callback_endpoint = None
+    if cb.ResourceCondition.WaitForTaskToken in self._supported_integration_patterns:
+        callback_id = env.states.context_object.context_object_data["Task"]["Token"]
+        callback_endpoint = env.callback_pool_manager.get(callback_id)
+
+    self.timeout.eval(env=env)
+    timeout_seconds = env.stack.pop()
+
+    heartbeat_endpoint = None
+    if self.heartbeat:
+        self.heartbeat.eval(env=env)
+        heartbeat_seconds = env.stack.pop()
+        heartbeat_endpoint = callback_endpoint.setup_heartbeat_endpoint(heartbeat_seconds=heartbeat_seconds)
+
+    try:
+        if self.resource.condition == cb.ResourceCondition.WaitForTaskToken:
+            outcome = self._eval_wait_for_task_token(
+                env=env, timeout_seconds=timeout_seconds, callback_endpoint=callback_endpoint,
+                heartbeat_endpoint=heartbeat_endpoint,
+            )
+        else:
+            env.stack.append(task_output)
+            if self.resource.condition == cb.ResourceCondition.Sync:
+                sync_resolver = self._build_sync_resolver(
+                    env=env, resource_runtime_part=resource_runtime_part,
+                    normalised_parameters=normalised_parameters, state_credentials=state_credentials,
+                )
+            else:
+                sync_resolver = self._build_sync2_resolver(
+                    env=env, resource_runtime_part=resource_runtime_part,
+                    normalised_parameters=normalised_parameters, state_credentials=state_credentials,
+                )
+            outcome = self._eval_sync(
+                env=env, timeout_seconds=timeout_seconds, callback_endpoint=callback_endpoint,
+                heartbeat_endpoint=heartbeat_endpoint, sync_resolver=sync_resolver,
+            )
+    except Exception as integration_exception:  # noqa: BLE001 - re-raised below, as upstream
+        outcome = integration_exception
+    finally:
+        if callback_endpoint is not None:  # <- the fix
+            callback_endpoint.interrupt_all()
+
+    if isinstance(outcome, cb.CallbackOutcomeTimedOut):
+        raise cb.CallbackTimeoutError()
+    elif isinstance(outcome, cb.HeartbeatTimedOut):
+        raise cb.HeartbeatTimeoutError()
+    elif isinstance(outcome, cb.CallbackOutcomeFailure):
+        raise cb.CallbackOutcomeFailureError(callback_outcome_failure=outcome)
+    elif isinstance(outcome, cb.CallbackOutcomeSuccess):
+        env.stack.append(json.loads(outcome.output))
+    elif isinstance(outcome, Exception):
+        raise outcome
+    else:
+        env.stack.append(outcome)
+
+
+def validate_state_machine_definition(self) -> str:
+    from moto.stepfunctions.parser.api import InvalidDefinition
+    from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
+    from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+    from moto.stepfunctions.parser.provider import StepFunctionsProvider
+
+    definition = self._get_param("definition")
+    analyser = ExpressStaticAnalyser() if self._get_param("type") == "EXPRESS" else StaticAnalyser()
+    diagnostics: list[dict[str, Any]] = []
+    try:
+        StepFunctionsProvider._validate_definition(definition=definition, static_analysers=[analyser])
+        result = "OK"
+    except InvalidDefinition as invalid:
+        result = "FAIL"
+        diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": invalid.message})
+    return json.dumps({"result": result, "diagnostics": diagnostics, "truncated": False})
+
+
+def list_state_machine_versions(self) -> str:
+    arn = self._get_param("stateMachineArn")
+    sm = self.stepfunction_backend.describe_state_machine(arn)
+    versions = sorted(getattr(sm, "versions", {}).values(), key=lambda v: v.version, reverse=True)
+    return json.dumps(
+        {"stateMachineVersions": [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.replace(tzinfo=timezone.utc).timestamp()} for v in versions]}
+    )
+
+
+def apply() -> None:
+    cb.StateTaskServiceCallback._eval_integration_pattern = _eval_integration_pattern
+    sfn_responses.StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    sfn_responses.StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
