@@ -1,0 +1,258 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
+  base      = "${var.name_prefix}-${var.environment}"
+  glue_arn  = "arn:${local.partition}:glue:${local.region}:${var.account_id}"
+
+  glue_table_dbs = sort(distinct([for d in var.datasets : d.database if d.target == "glue"]))
+  s3t_namespaces = sort(distinct([for d in var.datasets : d.database if d.target == "s3tables"]))
+  # Views are always Glue Data Catalog objects; view_database null = the table's database.
+  view_dbs      = sort(distinct([for d in var.datasets : coalesce(d.view_database, d.database)]))
+  glue_dbs      = sort(distinct(concat(local.glue_table_dbs, local.view_dbs)))
+  view_only_dbs = [for db in local.view_dbs : db if !contains(local.glue_table_dbs, db)]
+
+  warehouse_location_arn = "${var.warehouse_bucket_arn}/${trimsuffix(var.warehouse_prefix, "/")}"
+}
+
+# ---------------------------------------------------------------- Glue databases
+resource "aws_glue_catalog_database" "this" {
+  for_each = toset(local.glue_dbs)
+
+  name         = each.value
+  description  = "lakepipe ${var.environment}: ${contains(local.glue_table_dbs, each.value) ? "Iceberg tables" : ""}${contains(local.glue_table_dbs, each.value) && contains(local.view_dbs, each.value) ? " and " : ""}${contains(local.view_dbs, each.value) ? "multi-dialect views" : ""}"
+  location_uri = contains(local.glue_table_dbs, each.value) ? "s3://${var.warehouse_bucket_name}/${var.warehouse_prefix}${each.value}/" : null
+  tags         = var.tags
+}
+
+# ---------------------------------------------------------------- Lake Formation settings
+# Without create_*_default_permissions blocks the provider sends empty lists: new databases and tables
+# get no IAM_ALLOWED_PRINCIPALS grant, which Glue Data Catalog views require on their base tables.
+resource "aws_lakeformation_data_lake_settings" "this" {
+  count = var.manage_data_lake_settings ? 1 : 0
+
+  admins                                = var.lakeformation_admins
+  allow_full_table_external_data_access = var.allow_full_table_external_data_access
+}
+
+# Role Lake Formation uses to vend credentials for the registered warehouse location (a custom role
+# rather than the service-linked one, because the bucket is SSE-KMS with a customer key).
+resource "aws_iam_role" "lf_data_access" {
+  name = "${local.base}-lf-data-access"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lakeformation.amazonaws.com" }
+      Action    = ["sts:AssumeRole", "sts:SetContext", "sts:SetSourceIdentity"]
+      Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "lf_data_access" {
+  name   = "warehouse-location"
+  role   = aws_iam_role.lf_data_access.id
+  policy = jsonencode(local.lf_data_access_policy)
+}
+
+locals {
+  lf_data_access_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "WarehouseObjects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
+        Resource = "${var.warehouse_bucket_arn}/${var.warehouse_prefix}*"
+      },
+      {
+        Sid       = "WarehouseList"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = var.warehouse_bucket_arn
+        Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}*"] } }
+      },
+      {
+        Sid      = "LakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
+        Resource = var.kms_key_arn
+      },
+    ]
+  }
+}
+
+resource "aws_lakeformation_resource" "warehouse" {
+  arn                   = local.warehouse_location_arn
+  role_arn              = aws_iam_role.lf_data_access.arn
+  hybrid_access_enabled = false
+
+  depends_on = [aws_lakeformation_data_lake_settings.this, aws_iam_role_policy.lf_data_access]
+}
+
+# ---------------------------------------------------------------- view definer role
+# Lake Formation "Prerequisites for creating views": only an IAM role can define a Glue Data Catalog
+# view; it is assumed by glue.amazonaws.com and lakeformation.amazonaws.com, needs iam:PassRole to
+# both, Glue read/create on the catalog objects, SELECT with grant option on every base table and
+# CREATE_TABLE on the view database (grants below).
+resource "aws_iam_role" "definer" {
+  name = "${local.base}-view-definer"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DataCatalogViewDefinerAssumeRole"
+      Effect    = "Allow"
+      Principal = { Service = ["glue.amazonaws.com", "lakeformation.amazonaws.com"] }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "definer" {
+  name   = "glue-data-catalog-views"
+  role   = aws_iam_role.definer.id
+  policy = jsonencode(local.definer_policy)
+}
+
+locals {
+  definer_catalog_resources = concat(
+    ["${local.glue_arn}:catalog"],
+    [for db in local.glue_dbs : "${local.glue_arn}:database/${db}"],
+    [for db in local.glue_dbs : "${local.glue_arn}:table/${db}/*"],
+    var.s3tables_catalog_id == null ? [] : concat(
+      ["${local.glue_arn}:catalog/s3tablescatalog", "${local.glue_arn}:catalog/${split(":", var.s3tables_catalog_id)[1]}"],
+      [for ns in local.s3t_namespaces : "${local.glue_arn}:database/${split(":", var.s3tables_catalog_id)[1]}/${ns}"],
+      [for ns in local.s3t_namespaces : "${local.glue_arn}:table/${split(":", var.s3tables_catalog_id)[1]}/${ns}/*"],
+    ),
+  )
+
+  definer_s3tables_statements = var.s3tables_table_bucket_arn == null || length(local.s3t_namespaces) == 0 ? [] : [{
+    Sid      = "S3TablesReadBaseTables"
+    Effect   = "Allow"
+    Action   = ["s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:GetTableData"]
+    Resource = [var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"]
+  }]
+
+  definer_policy = {
+    Version = "2012-10-17"
+    Statement = concat(local.definer_s3tables_statements, [
+      {
+        Sid    = "GlueCatalogForViews"
+        Effect = "Allow"
+        Action = [
+          "glue:GetCatalog", "glue:GetDatabase", "glue:GetDatabases", "glue:CreateTable", "glue:UpdateTable",
+          "glue:GetTable", "glue:GetTables", "glue:BatchGetPartition", "glue:GetPartition", "glue:GetPartitions",
+          "glue:GetTableVersion", "glue:GetTableVersions",
+        ]
+        Resource = local.definer_catalog_resources
+      },
+      {
+        # lakeformation:GetDataAccess has no resource-level permissions; Lake Formation grants scope it.
+        Sid      = "LakeFormationDataAccess"
+        Effect   = "Allow"
+        Action   = "lakeformation:GetDataAccess"
+        Resource = "*"
+      },
+      {
+        Sid       = "PassSelfToGlueAndLakeFormation"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = aws_iam_role.definer.arn
+        Condition = { StringEquals = { "iam:PassedToService" = ["glue.amazonaws.com", "lakeformation.amazonaws.com"] } }
+      },
+    ])
+  }
+}
+
+# ---------------------------------------------------------------- Lake Formation grants
+# Tables of target s3tables live in the federated catalog <account>:s3tablescatalog/<bucket>. The AWS
+# provider 5.100 rejects that catalog id in aws_lakeformation_permissions (it must be 12 digits), so
+# those tables use the S3 Tables integration's IAM access-control mode: the job role's IAM policy
+# (modules/glue_jobs) and the definer policy above carry the s3tables and Glue permissions.
+locals {
+  job_table_permissions  = ["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP"]
+  job_view_permissions   = ["SELECT", "DESCRIBE", "ALTER", "DROP"]
+  job_database_permisson = ["CREATE_TABLE", "DESCRIBE", "ALTER"]
+
+  database_grants = merge(
+    { for db in local.glue_dbs : "job/${db}" => {
+      principal   = var.job_role_arn, role = "job", catalog_id = null, database = db
+      permissions = local.job_database_permisson, grantable = []
+    } },
+    { for db in local.view_dbs : "definer/${db}" => {
+      principal   = aws_iam_role.definer.arn, role = "definer", catalog_id = null, database = db
+      permissions = ["CREATE_TABLE", "DESCRIBE"], grantable = []
+    } },
+    { for pair in setproduct(range(length(var.analyst_principals)), local.view_dbs) : "analyst${pair[0]}/${pair[1]}" => {
+      principal   = var.analyst_principals[pair[0]], role = "analyst", catalog_id = null, database = pair[1]
+      permissions = ["DESCRIBE"], grantable = []
+    } },
+  )
+
+  # Wildcard (all tables) grants: tables are created by the ingest job, views by the view job.
+  table_grants = merge(
+    { for db in local.glue_dbs : "job/${db}" => {
+      principal   = var.job_role_arn, role = "job", catalog_id = null, database = db
+      permissions = contains(local.glue_table_dbs, db) ? local.job_table_permissions : local.job_view_permissions, grantable = []
+    } },
+    # SELECT with grant option on every base table (all columns) for the view definer.
+    { for db in local.glue_table_dbs : "definer/${db}" => {
+      principal   = aws_iam_role.definer.arn, role = "definer", catalog_id = null, database = db
+      permissions = ["SELECT", "DESCRIBE"], grantable = ["SELECT", "DESCRIBE"]
+    } },
+    # Analysts read the views. Wildcard table grants only where a database holds nothing but views, so
+    # base tables are never exposed; views sharing a database with their table are granted per view
+    # by whoever owns that decision (see README).
+    { for pair in setproduct(range(length(var.analyst_principals)), local.view_only_dbs) : "analyst${pair[0]}/${pair[1]}" => {
+      principal   = var.analyst_principals[pair[0]], role = "analyst", catalog_id = null, database = pair[1]
+      permissions = ["SELECT", "DESCRIBE"], grantable = []
+    } },
+  )
+}
+
+resource "aws_lakeformation_permissions" "job_data_location" {
+  principal   = var.job_role_arn
+  permissions = ["DATA_LOCATION_ACCESS"]
+
+  data_location {
+    arn = aws_lakeformation_resource.warehouse.arn
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "database" {
+  for_each = local.database_grants
+
+  principal                     = each.value.principal
+  permissions                   = each.value.permissions
+  permissions_with_grant_option = each.value.grantable
+
+  database {
+    name       = each.value.catalog_id == null ? aws_glue_catalog_database.this[each.value.database].name : each.value.database
+    catalog_id = each.value.catalog_id
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "tables" {
+  for_each = local.table_grants
+
+  principal                     = each.value.principal
+  permissions                   = each.value.permissions
+  permissions_with_grant_option = each.value.grantable
+
+  table {
+    database_name = each.value.catalog_id == null ? aws_glue_catalog_database.this[each.value.database].name : each.value.database
+    catalog_id    = each.value.catalog_id
+    wildcard      = true
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}

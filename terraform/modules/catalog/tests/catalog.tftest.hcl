@@ -1,0 +1,125 @@
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-view-definer" }
+  }
+}
+
+variables {
+  environment               = "dev"
+  account_id                = "123456789012"
+  warehouse_bucket_name     = "lakepipe-dev-warehouse"
+  warehouse_bucket_arn      = "arn:aws:s3:::lakepipe-dev-warehouse"
+  kms_key_arn               = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  job_role_arn              = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-job"
+  lakeformation_admins      = ["arn:aws:iam::123456789012:role/terraform"]
+  analyst_principals        = ["arn:aws:iam::123456789012:role/analyst"]
+  s3tables_catalog_id       = "123456789012:s3tablescatalog/lakepipe-dev-tables"
+  s3tables_table_bucket_arn = "arn:aws:s3tables:eu-west-1:123456789012:bucket/lakepipe-dev-tables"
+  datasets = [
+    { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
+    { name = "regulatory", raw_prefix = "incoming/regulatory/", target = "glue", database = "lake", table = "regulatory_reports", view_database = "reporting", split_column = "seriesid", id_columns = ["aod"], key_column = "key", value_column = "value", view_prefix = "report_view_" },
+    { name = "ledger", raw_prefix = "incoming/ledger/", target = "s3tables", database = "finance", table = "ledger", view_database = null, split_column = "entity1", id_columns = [], key_column = "key", value_column = "value", view_prefix = "ledger_view_" },
+  ]
+}
+
+run "databases_registration_and_settings" {
+  command = apply
+
+  assert {
+    condition     = output.database_names == tolist(["finance", "lake", "reporting"])
+    error_message = "Expected table database lake, view database reporting and the Glue view database of the s3tables namespace finance."
+  }
+  assert {
+    condition     = aws_glue_catalog_database.this["lake"].location_uri == "s3://lakepipe-dev-warehouse/iceberg/lake/" && !contains(local.glue_table_dbs, "reporting")
+    error_message = "Table databases live under the warehouse prefix; view-only databases have no location."
+  }
+  assert {
+    condition     = aws_lakeformation_resource.warehouse.arn == "arn:aws:s3:::lakepipe-dev-warehouse/iceberg" && !aws_lakeformation_resource.warehouse.hybrid_access_enabled
+    error_message = "The warehouse Iceberg prefix must be registered with Lake Formation."
+  }
+  assert {
+    condition     = tolist(aws_lakeformation_data_lake_settings.this[0].admins) == tolist(var.lakeformation_admins)
+    error_message = "Lake Formation admins come from the variable."
+  }
+}
+
+run "grants_name_the_job_role_and_the_definer_role" {
+  command = apply
+
+  assert {
+    condition     = aws_lakeformation_permissions.job_data_location.principal == var.job_role_arn && tolist(aws_lakeformation_permissions.job_data_location.permissions) == tolist(["DATA_LOCATION_ACCESS"])
+    error_message = "The job role needs DATA_LOCATION_ACCESS on the registered location."
+  }
+  assert {
+    condition     = aws_lakeformation_permissions.tables["job/lake"].principal == var.job_role_arn && toset(aws_lakeformation_permissions.tables["job/lake"].permissions) == toset(["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP"])
+    error_message = "The job role needs read/write on the tables of its database."
+  }
+  assert {
+    condition     = aws_lakeformation_permissions.tables["definer/lake"].principal == aws_iam_role.definer.arn && contains(aws_lakeformation_permissions.tables["definer/lake"].permissions_with_grant_option, "SELECT")
+    error_message = "The definer role needs SELECT with grant option on the base tables."
+  }
+  assert {
+    condition     = contains(aws_lakeformation_permissions.database["definer/reporting"].permissions, "CREATE_TABLE") && contains(aws_lakeformation_permissions.database["definer/lake"].permissions, "CREATE_TABLE")
+    error_message = "The definer role needs CREATE_TABLE on every view database."
+  }
+  assert {
+    condition     = contains(local.definer_catalog_resources, "arn:aws:glue:eu-west-1:123456789012:table/s3tablescatalog/lakepipe-dev-tables/finance/*")
+    error_message = "The definer needs Glue access to the S3 Tables namespace's tables (federated catalog)."
+  }
+  assert {
+    condition     = anytrue([for s in local.definer_policy.Statement : s.Sid == "S3TablesReadBaseTables" && contains(flatten([s.Resource]), "${var.s3tables_table_bucket_arn}/table/*")])
+    error_message = "The definer reads S3 Tables base tables through IAM."
+  }
+  assert {
+    condition     = contains(keys(aws_lakeformation_permissions.tables), "analyst0/reporting") && !contains(keys(aws_lakeformation_permissions.tables), "analyst0/lake")
+    error_message = "Analysts get SELECT on view-only databases, never a wildcard on a database holding base tables."
+  }
+  assert {
+    condition     = alltrue([for k, g in aws_lakeformation_permissions.tables : !contains(g.permissions, "ALL") && !contains(g.permissions, "SUPER")])
+    error_message = "No ALL/SUPER grants."
+  }
+}
+
+run "definer_role_meets_view_prerequisites" {
+  command = apply
+
+  assert {
+    condition     = toset(jsondecode(aws_iam_role.definer.assume_role_policy).Statement[0].Principal.Service) == toset(["glue.amazonaws.com", "lakeformation.amazonaws.com"])
+    error_message = "The definer role must be assumable by Glue and Lake Formation."
+  }
+  assert {
+    condition = anytrue([for s in local.definer_policy.Statement : s.Action == "iam:PassRole" && s.Resource == aws_iam_role.definer.arn &&
+    toset(try(s.Condition.StringEquals["iam:PassedToService"], [])) == toset(["glue.amazonaws.com", "lakeformation.amazonaws.com"])])
+    error_message = "The definer role needs iam:PassRole (itself) to Glue and Lake Formation only."
+  }
+  assert {
+    condition     = alltrue([for s in local.definer_policy.Statement : s.Resource != "*" || s.Action == "lakeformation:GetDataAccess"])
+    error_message = "Only lakeformation:GetDataAccess (no resource-level permissions) may use Resource *."
+  }
+  assert {
+    condition     = alltrue([for r in local.definer_catalog_resources : startswith(r, "arn:aws:glue:eu-west-1:123456789012:")])
+    error_message = "Glue ARNs must be built from partition, region and account."
+  }
+}
+
+run "bad_admin_is_rejected" {
+  command = plan
+  variables {
+    lakeformation_admins = []
+  }
+  expect_failures = [var.lakeformation_admins]
+}
+
+run "bad_environment_is_rejected" {
+  command = plan
+  variables {
+    environment = "Prod"
+  }
+  expect_failures = [var.environment]
+}

@@ -1,0 +1,163 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (lowercase letters, digits, hyphens)."
+  type        = string
+  default     = "lakepipe"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name_prefix))
+    error_message = "name_prefix must be 2-20 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: dev, staging, prod or local."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod", "local"], var.environment)
+    error_message = "environment must be one of dev, staging, prod, local."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID the stack lives in (the root looks it up with aws_caller_identity)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for the module's resources (the provider's default_tags apply as well)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "datasets" {
+  description = "Dataset specs with the schema defaults applied (output datasets of modules/datasets)."
+  type = list(object({
+    name          = string
+    raw_prefix    = string
+    target        = string
+    database      = string
+    table         = string
+    view_database = optional(string)
+    split_column  = string
+    id_columns    = list(string)
+    key_column    = string
+    value_column  = string
+    view_prefix   = string
+  }))
+
+  validation {
+    condition     = length(var.datasets) > 0
+    error_message = "At least one dataset spec is required."
+  }
+  validation {
+    condition     = alltrue([for d in var.datasets : contains(["glue", "s3tables"], d.target) && endswith(d.raw_prefix, "/")])
+    error_message = "Every dataset needs target glue or s3tables and a raw_prefix ending with /."
+  }
+}
+
+variable "warehouse_bucket_name" {
+  description = "Iceberg warehouse bucket name (from modules/storage)."
+  type        = string
+}
+
+variable "warehouse_bucket_arn" {
+  description = "Iceberg warehouse bucket ARN (from modules/storage)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:s3:::", var.warehouse_bucket_arn))
+    error_message = "warehouse_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "warehouse_prefix" {
+  description = "Prefix in the warehouse bucket holding the Iceberg tables; registered with Lake Formation."
+  type        = string
+  default     = "iceberg/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/$", var.warehouse_prefix))
+    error_message = "warehouse_prefix must be one path segment ending with /."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Lake KMS key ARN (the warehouse bucket's SSE-KMS key)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "job_role_arn" {
+  description = "ARN of the Glue job role (from modules/glue_jobs) that gets the Lake Formation grants."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", var.job_role_arn))
+    error_message = "job_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "lakeformation_admins" {
+  description = "IAM principal ARNs that administer Lake Formation (must include the principal running Terraform, or grants fail)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.lakeformation_admins) > 0 && alltrue([for a in var.lakeformation_admins : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "lakeformation_admins needs at least one IAM role or user ARN."
+  }
+}
+
+variable "manage_data_lake_settings" {
+  description = "Manage the account's Lake Formation data lake settings (admins). They are account-wide: turn off if another stack owns them."
+  type        = bool
+  default     = true
+}
+
+variable "allow_full_table_external_data_access" {
+  description = "Lake Formation setting letting engines such as Glue 5.0 Spark read and write registered tables with full-table access (Glue FTA)."
+  type        = bool
+  default     = true
+}
+
+variable "analyst_principals" {
+  description = "IAM principal ARNs that get read-only (DESCRIBE, SELECT) grants on the view databases."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.analyst_principals : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "analyst_principals must be IAM role or user ARNs."
+  }
+}
+
+variable "s3tables_catalog_id" {
+  description = "Glue catalog id of the S3 table bucket (<account>:s3tablescatalog/<bucket>, from modules/s3tables); required when a dataset has target s3tables."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3tables_catalog_id == null || can(regex("^[0-9]{12}:s3tablescatalog/[a-z0-9-]+$", var.s3tables_catalog_id))
+    error_message = "s3tables_catalog_id must look like <account>:s3tablescatalog/<bucket>."
+  }
+}
+
+variable "s3tables_table_bucket_arn" {
+  description = "ARN of the S3 table bucket (from modules/s3tables); lets the definer read base tables of target s3tables (IAM access-control mode)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3tables_table_bucket_arn == null || can(regex("^arn:[a-z-]+:s3tables:", var.s3tables_table_bucket_arn))
+    error_message = "s3tables_table_bucket_arn must be an S3 Tables bucket ARN."
+  }
+}
