@@ -80,20 +80,25 @@ def _eval_integration_pattern(self, env, resource_runtime_part, normalised_param
 
 
 def validate_state_machine_definition(self) -> str:
-    from moto.stepfunctions.parser.api import InvalidDefinition
+    # Same checks as the engine's CreateStateMachine (LocalStack's provider._validate_definition, which
+    # moto vendors but cannot import: it needs the localstack package).
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
     from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
     from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
-    from moto.stepfunctions.parser.provider import StepFunctionsProvider
 
     definition = self._get_param("definition")
     analyser = ExpressStaticAnalyser() if self._get_param("type") == "EXPRESS" else StaticAnalyser()
     diagnostics: list[dict[str, Any]] = []
     try:
-        StepFunctionsProvider._validate_definition(definition=definition, static_analysers=[analyser])
+        analyser.analyse(definition)
         result = "OK"
-    except InvalidDefinition as invalid:
+    except ASLParserException as exc:
         result = "FAIL"
-        diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": invalid.message})
+        diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": repr(exc)})
+    except Exception as exc:  # noqa: BLE001
+        result = "FAIL"
+        diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED",
+                            "message": f"Error={type(exc).__name__} Args={list(exc.args)}"})
     return json.dumps({"result": result, "diagnostics": diagnostics, "truncated": False})
 
 

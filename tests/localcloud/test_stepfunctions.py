@@ -1,0 +1,154 @@
+"""A state machine chaining Lambda -> Glue (.sync) -> Glue whose Catch fires when the second job fails.
+
+Runs against a fake Glue runner (always) and the real Glue runner (when localcloud/glue/runner.py exists).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from .conftest import REPO, create_role, make_zip, start_endpoint, wait_for
+
+pytestmark = pytest.mark.localcloud
+
+PREPARE = '''
+def handler(event, context):
+    return {"greeting": "hello " + event["who"], "execution": event["execution"]}
+'''
+
+GOOD_SCRIPT = '''
+import sys
+from awsglue.utils import getResolvedOptions
+args = getResolvedOptions(sys.argv, ["run_id", "uri"])
+print("good job", args["run_id"], args["uri"])
+'''
+
+BAD_SCRIPT = '''
+raise RuntimeError("second job exploded: partition 7 is corrupt")
+'''
+
+REAL_RUNNER = importlib.util.find_spec("localcloud.glue.runner") is not None or (
+    REPO / "localcloud" / "glue" / "runner.py").exists()
+
+
+def definition(fn_arn: str, topic_arn: str) -> str:
+    glue_task = lambda job, result: {  # noqa: E731
+        "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+        "Parameters": {"JobName": job, "Arguments": {
+            "--spec.$": "States.JsonToString($.dataset)",
+            "--uri.$": "States.Format('s3://{}/{}', $.bucket, $.key)",
+            "--run_id.$": "$$.Execution.Name"}},
+        "ResultSelector": {"job_run_id.$": "$.Id", "state.$": "$.JobRunState"},
+        "ResultPath": f"$.{result}",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}],
+    }
+    return json.dumps({
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": fn_arn,
+                                       "Payload": {"who.$": "$.who", "execution.$": "$$.Execution.Name"}},
+                        "ResultSelector": {"prepared.$": "$.Payload", "status.$": "$.StatusCode"},
+                        "ResultPath": "$.prep", "Next": "First"},
+            "First": {**glue_task("first-job", "first"), "Next": "Second"},
+            "Second": {**glue_task("second-job", "second"), "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+            "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                       "Parameters": {"TopicArn": topic_arn, "Subject": "run failed",
+                                      "Message.$": "States.JsonToString($)"},
+                       "ResultPath": None, "Next": "Failed"},
+            "Failed": {"Type": "Fail", "Error": "PipelineFailed", "Cause": "a job failed"},
+        },
+    })
+
+
+def run_chain(ep, first_job: dict, second_job: dict):
+    lam, glue, sfn, sns, sqs = (ep.client(s) for s in ("lambda", "glue", "stepfunctions", "sns", "sqs"))
+    role = create_role(ep)
+    fn_arn = lam.create_function(FunctionName="prepare", Runtime="python3.11", Role=role, Handler="p.handler",
+                                 Code={"ZipFile": make_zip({"p.py": PREPARE})}, Timeout=30)["FunctionArn"]
+    glue.create_job(Name="first-job", Role=role, GlueVersion="5.0", **first_job)
+    glue.create_job(Name="second-job", Role=role, GlueVersion="5.0", **second_job)
+    topic = sns.create_topic(Name="failures")["TopicArn"]
+    q = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    assert sfn.validate_state_machine_definition(definition=definition(fn_arn, topic))["result"] == "OK"
+    sm = sfn.create_state_machine(name="chain", definition=definition(fn_arn, topic), roleArn=role)[
+        "stateMachineArn"]
+    assert sfn.list_state_machine_versions(stateMachineArn=sm)["stateMachineVersions"] == []
+    ex = sfn.start_execution(stateMachineArn=sm, name="run-0001", input=json.dumps(
+        {"who": "lake", "dataset": {"name": "d", "n": 1}, "bucket": "raw", "key": "incoming/a.csv"}))["executionArn"]
+
+    def finished():
+        d = sfn.describe_execution(executionArn=ex)
+        return d if d["status"] != "RUNNING" else None
+
+    desc = wait_for(finished, 300, "the execution to finish", interval=0.5)
+    events = sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]
+    msgs = wait_for(lambda: sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1).get("Messages"), 30,
+                    "the SNS failure notification")
+    return desc, events, json.loads(msgs[0]["Body"])
+
+
+def _assert_chain(desc, events, notified, expected_error_text):
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "PipelineFailed"
+    failed = [e for e in events if e["type"] == "TaskFailed"]
+    assert len(failed) == 1, failed
+    details = failed[0]["taskFailedEventDetails"]
+    assert details["error"] == "States.TaskFailed"
+    assert details["resource"] == "startJobRun.sync" and details["resourceType"] == "glue"
+    cause = json.loads(details["cause"])
+    assert cause["JobName"] == "second-job"
+    assert cause["JobRunState"] == "FAILED"
+    assert expected_error_text in cause["ErrorMessage"]
+    # The Lambda ran for real, ResultSelector/States.* and $$.Execution.Name were evaluated.
+    assert notified["prep"] == {"prepared": {"greeting": "hello lake", "execution": "run-0001"}, "status": 200}
+    assert notified["first"]["state"] == "SUCCEEDED"
+    assert notified["first"]["job_run_id"].startswith("jr_")
+    assert notified["error"]["Error"] == "States.TaskFailed"
+    assert expected_error_text in json.loads(notified["error"]["Cause"])["ErrorMessage"]
+
+
+def test_validate_state_machine_definition_reports_errors(endpoint):
+    sfn = endpoint.client("stepfunctions")
+    bad = sfn.validate_state_machine_definition(definition=json.dumps({"StartAt": "Nope", "States": {}}))
+    assert bad["result"] == "FAIL" and bad["diagnostics"][0]["severity"] == "ERROR"
+    good = sfn.validate_state_machine_definition(definition=json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))
+    assert good == {**good, "result": "OK", "diagnostics": []}
+
+
+def test_chain_with_fake_runner(tmp_path):
+    ep, stop = start_endpoint(tmp_path, {"LOCALCLOUD_GLUE_RUNNER": "fake_glue_runner:run_glue_script"})
+    try:
+        cmd = {"Name": "glueetl", "ScriptLocation": "s3://scripts/x.py"}
+        desc, events, notified = run_chain(
+            ep, {"Command": cmd},
+            {"Command": cmd, "DefaultArguments": {"--fake_outcome": "fail:boom in job two"}})
+        _assert_chain(desc, events, notified, "boom in job two")
+        calls = [json.loads(x) for x in (ep.home / "state" / "glue" / "fake_calls.jsonl").read_text().splitlines()]
+        assert calls[0]["arguments"] == {"--spec": '{"name":"d","n":1}', "--uri": "s3://raw/incoming/a.csv",
+                                         "--run_id": "run-0001"}
+    finally:
+        stop()
+
+
+@pytest.mark.skipif(not REAL_RUNNER, reason="localcloud/glue/runner.py (the real Glue runner) is not in the tree yet")
+def test_chain_with_real_glue_runner(tmp_path):
+    ep, stop = start_endpoint(tmp_path)
+    try:
+        s3 = ep.client("s3")
+        s3.create_bucket(Bucket="scripts")
+        s3.put_object(Bucket="scripts", Key="good.py", Body=GOOD_SCRIPT.encode())
+        s3.put_object(Bucket="scripts", Key="bad.py", Body=BAD_SCRIPT.encode())
+        desc, events, notified = run_chain(
+            ep, {"Command": {"Name": "glueetl", "ScriptLocation": "s3://scripts/good.py", "PythonVersion": "3"}},
+            {"Command": {"Name": "glueetl", "ScriptLocation": "s3://scripts/bad.py", "PythonVersion": "3"}})
+        _assert_chain(desc, events, notified, "second job exploded: partition 7 is corrupt")
+    finally:
+        stop()
