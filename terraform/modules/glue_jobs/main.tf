@@ -1,0 +1,347 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
+  base      = "${var.name_prefix}-${var.environment}"
+  glue_arn  = "arn:${local.partition}:glue:${local.region}:${var.account_id}"
+  logs_arn  = "arn:${local.partition}:logs:${local.region}:${var.account_id}"
+
+  ingest_job_name = "${local.base}-ingest"
+  view_job_name   = "${local.base}-views"
+
+  s3tables_enabled = var.s3tables_table_bucket_name != null
+
+  glue_table_dbs = sort(distinct([for d in var.datasets : d.database if d.target == "glue"]))
+  s3t_namespaces = sort(distinct([for d in var.datasets : d.database if d.target == "s3tables"]))
+  view_dbs       = sort(distinct([for d in var.datasets : coalesce(d.view_database, d.database)]))
+  glue_dbs       = sort(distinct(concat(local.glue_table_dbs, local.view_dbs)))
+  raw_prefixes   = sort(distinct([for d in var.datasets : d.raw_prefix]))
+
+  runs_location    = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
+  rejects_location = "s3://${var.raw_bucket_name}/${var.rejects_prefix}"
+  warehouse_uri    = "s3://${var.warehouse_bucket_name}/${var.warehouse_prefix}"
+}
+
+# ---------------------------------------------------------------- artifacts (content-addressed keys)
+locals {
+  ingest_script_hash = filesha256(var.ingest_script_path)
+  view_script_hash   = filesha256(var.view_script_path)
+  package_hash       = filesha256(var.package_zip_path)
+
+  ingest_script_key = "glue/scripts/${substr(local.ingest_script_hash, 0, 16)}/ingest_job.py"
+  view_script_key   = "glue/scripts/${substr(local.view_script_hash, 0, 16)}/view_job.py"
+  package_key       = "glue/packages/${substr(local.package_hash, 0, 16)}/lakepipe.zip"
+}
+
+resource "aws_s3_object" "ingest_script" {
+  bucket      = var.artifacts_bucket_name
+  key         = local.ingest_script_key
+  source      = var.ingest_script_path
+  source_hash = local.ingest_script_hash
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_s3_object" "view_script" {
+  bucket      = var.artifacts_bucket_name
+  key         = local.view_script_key
+  source      = var.view_script_path
+  source_hash = local.view_script_hash
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_s3_object" "package" {
+  bucket      = var.artifacts_bucket_name
+  key         = local.package_key
+  source      = var.package_zip_path
+  source_hash = local.package_hash
+  kms_key_id  = var.kms_key_arn
+  tags        = var.tags
+}
+
+# ---------------------------------------------------------------- Spark catalogs (one --conf)
+# docs/design.md "Spark catalog configuration": Glue takes one --conf; the others are packed into its
+# value, separated by " --conf ". Target glue: Iceberg GlueCatalog on the warehouse bucket. Target
+# s3tables: the same GlueCatalog pointed at the federated S3 Tables catalog
+# (glue.id=<account>:s3tablescatalog/<bucket>), AWS's "analytics services integration" path for
+# Glue 5.0, which needs no extra jar and keeps the tables visible to Athena and Lake Formation.
+locals {
+  glue_catalog_conf = [
+    "spark.sql.catalog.${var.glue_catalog_name}=org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.${var.glue_catalog_name}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+    "spark.sql.catalog.${var.glue_catalog_name}.warehouse=${local.warehouse_uri}",
+    "spark.sql.catalog.${var.glue_catalog_name}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+  ]
+  s3tables_catalog_conf = local.s3tables_enabled ? [
+    "spark.sql.catalog.${var.s3tables_catalog_name}=org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.${var.s3tables_catalog_name}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+    "spark.sql.catalog.${var.s3tables_catalog_name}.warehouse=s3://${var.s3tables_table_bucket_name}/warehouse/",
+    "spark.sql.catalog.${var.s3tables_catalog_name}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+    "spark.sql.catalog.${var.s3tables_catalog_name}.glue.id=${var.account_id}:s3tablescatalog/${var.s3tables_table_bucket_name}",
+  ] : []
+
+  spark_conf = join(" --conf ", concat(
+    ["spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"],
+    local.glue_catalog_conf,
+    local.s3tables_catalog_conf,
+    var.extra_spark_conf,
+  ))
+
+  common_arguments = {
+    "--job-language"                     = "python"
+    "--datalake-formats"                 = "iceberg"
+    "--conf"                             = local.spark_conf
+    "--extra-py-files"                   = "s3://${var.artifacts_bucket_name}/${aws_s3_object.package.key}"
+    "--enable-glue-datacatalog"          = "true"
+    "--enable-job-insights"              = "true"
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--enable-continuous-log-filter"     = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.jobs.name
+    "--job-bookmark-option"              = "job-bookmark-disable"
+    "--TempDir"                          = "s3://${var.artifacts_bucket_name}/glue/tmp/"
+    "--runs_location"                    = local.runs_location
+    "--glue_catalog"                     = var.glue_catalog_name
+    "--s3tables_catalog"                 = var.s3tables_catalog_name
+  }
+
+  ingest_arguments = merge(local.common_arguments, {
+    "--rejects_location" = local.rejects_location
+  })
+  view_arguments = merge(local.common_arguments, {
+    "--definer_role_arn" = var.definer_role_arn
+  })
+}
+
+# ---------------------------------------------------------------- security configuration and logs
+resource "aws_glue_security_configuration" "this" {
+  name = "${local.base}-jobs"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "jobs" {
+  name              = "/aws-glue/jobs/${local.base}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------- jobs
+resource "aws_glue_job" "ingest" {
+  name                   = local.ingest_job_name
+  description            = "lakepipe: CSV in the raw bucket -> Iceberg table (MERGE INTO), rejects kept with their reason."
+  role_arn               = aws_iam_role.job.arn
+  glue_version           = "5.0"
+  worker_type            = var.worker_type
+  number_of_workers      = var.number_of_workers
+  timeout                = var.timeout_minutes
+  max_retries            = 0
+  execution_class        = "STANDARD"
+  security_configuration = aws_glue_security_configuration.this.name
+  default_arguments      = local.ingest_arguments
+  tags                   = var.tags
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${var.artifacts_bucket_name}/${aws_s3_object.ingest_script.key}"
+  }
+
+  execution_property {
+    max_concurrent_runs = var.max_concurrent_runs
+  }
+
+  depends_on = [aws_iam_role_policy.job]
+}
+
+resource "aws_glue_job" "views" {
+  name                   = local.view_job_name
+  description            = "lakepipe: create, update or drop one multi-dialect Glue Data Catalog view per split value."
+  role_arn               = aws_iam_role.job.arn
+  glue_version           = "5.0"
+  worker_type            = var.view_worker_type
+  number_of_workers      = var.view_number_of_workers
+  timeout                = var.timeout_minutes
+  max_retries            = 0
+  execution_class        = "STANDARD"
+  security_configuration = aws_glue_security_configuration.this.name
+  default_arguments      = local.view_arguments
+  tags                   = var.tags
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${var.artifacts_bucket_name}/${aws_s3_object.view_script.key}"
+  }
+
+  execution_property {
+    max_concurrent_runs = var.max_concurrent_runs
+  }
+
+  depends_on = [aws_iam_role_policy.job]
+}
+
+# ---------------------------------------------------------------- job role
+resource "aws_iam_role" "job" {
+  name = "${local.base}-glue-job"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "glue.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "job" {
+  name   = "lakepipe-jobs"
+  role   = aws_iam_role.job.id
+  policy = jsonencode(local.job_policy)
+}
+
+locals {
+  glue_catalog_resources = concat(
+    ["${local.glue_arn}:catalog"],
+    [for db in local.glue_dbs : "${local.glue_arn}:database/${db}"],
+    [for db in local.glue_dbs : "${local.glue_arn}:table/${db}/*"],
+    local.s3tables_enabled ? concat(
+      ["${local.glue_arn}:catalog/s3tablescatalog", "${local.glue_arn}:catalog/s3tablescatalog/${var.s3tables_table_bucket_name}"],
+      [for ns in local.s3t_namespaces : "${local.glue_arn}:database/s3tablescatalog/${var.s3tables_table_bucket_name}/${ns}"],
+      [for ns in local.s3t_namespaces : "${local.glue_arn}:table/s3tablescatalog/${var.s3tables_table_bucket_name}/${ns}/*"],
+    ) : [],
+  )
+
+  s3tables_statements = local.s3tables_enabled && length(local.s3t_namespaces) > 0 ? [{
+    Sid    = "S3TablesData"
+    Effect = "Allow"
+    Action = [
+      "s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:ListNamespaces", "s3tables:ListTables",
+      "s3tables:CreateTable", "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:UpdateTableMetadataLocation",
+      "s3tables:GetTableData", "s3tables:PutTableData",
+    ]
+    Resource = [var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"]
+  }] : []
+
+  job_policy = {
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "ReadRawDatasetPrefixes"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+        Resource = [for p in local.raw_prefixes : "${var.raw_bucket_arn}/${p}*"]
+      },
+      {
+        Sid      = "WriteRejects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Resource = "${var.raw_bucket_arn}/${var.rejects_prefix}*"
+      },
+      {
+        Sid       = "ListRawPrefixes"
+        Effect    = "Allow"
+        Action    = "s3:ListBucket"
+        Resource  = var.raw_bucket_arn
+        Condition = { StringLike = { "s3:prefix" = concat([for p in local.raw_prefixes : "${p}*"], ["${var.rejects_prefix}*"]) } }
+      },
+      {
+        Sid      = "ReadArtifacts"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+        Resource = ["${var.artifacts_bucket_arn}/glue/scripts/*", "${var.artifacts_bucket_arn}/glue/packages/*"]
+      },
+      {
+        Sid      = "WriteRunsAndTemp"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Resource = ["${var.artifacts_bucket_arn}/${var.runs_prefix}*", "${var.artifacts_bucket_arn}/glue/tmp/*"]
+      },
+      {
+        Sid       = "ListArtifacts"
+        Effect    = "Allow"
+        Action    = "s3:ListBucket"
+        Resource  = var.artifacts_bucket_arn
+        Condition = { StringLike = { "s3:prefix" = ["${var.runs_prefix}*", "glue/*"] } }
+      },
+      {
+        Sid      = "WarehouseIceberg"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
+        Resource = "${var.warehouse_bucket_arn}/${var.warehouse_prefix}*"
+      },
+      {
+        Sid       = "ListWarehouse"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource  = var.warehouse_bucket_arn
+        Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}*"] } }
+      },
+      {
+        Sid      = "LakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
+        Resource = var.kms_key_arn
+      },
+      {
+        Sid    = "GlueCatalog"
+        Effect = "Allow"
+        Action = [
+          "glue:GetCatalog", "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+          "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:GetTableVersion", "glue:GetTableVersions",
+          "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+        ]
+        Resource = local.glue_catalog_resources
+      },
+      {
+        # No resource-level permissions exist for GetDataAccess; Lake Formation grants scope the data.
+        Sid      = "LakeFormationCredentialVending"
+        Effect   = "Allow"
+        Action   = "lakeformation:GetDataAccess"
+        Resource = "*"
+      },
+      {
+        # The view job creates views whose Definer is the definer role (Glue Data Catalog views).
+        Sid       = "PassDefinerRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = var.definer_role_arn
+        Condition = { StringEquals = { "iam:PassedToService" = ["glue.amazonaws.com", "lakeformation.amazonaws.com"] } }
+      },
+      {
+        Sid      = "GlueLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+        Resource = ["${local.logs_arn}:log-group:/aws-glue/*", "${local.logs_arn}:log-group:/aws-glue/*:log-stream:*"]
+      },
+      {
+        # cloudwatch:PutMetricData has no resource-level permissions; restricted to the Glue namespace.
+        Sid       = "GlueMetrics"
+        Effect    = "Allow"
+        Action    = "cloudwatch:PutMetricData"
+        Resource  = "*"
+        Condition = { StringEquals = { "cloudwatch:namespace" = "Glue" } }
+      },
+    ], local.s3tables_statements)
+  }
+}

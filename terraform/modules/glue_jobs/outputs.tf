@@ -1,0 +1,59 @@
+output "job_role_arn" {
+  description = "ARN of the Glue job role (gets the Lake Formation grants in modules/catalog)."
+  value       = aws_iam_role.job.arn
+}
+
+output "job_role_name" {
+  description = "Name of the Glue job role."
+  value       = aws_iam_role.job.name
+}
+
+output "ingest_job_name" {
+  description = "Name of the ingest Glue job."
+  value       = aws_glue_job.ingest.name
+}
+
+output "view_job_name" {
+  description = "Name of the view Glue job."
+  value       = aws_glue_job.views.name
+}
+
+output "ingest_job_arn" {
+  description = "ARN of the ingest Glue job."
+  value       = "${local.glue_arn}:job/${aws_glue_job.ingest.name}"
+}
+
+output "view_job_arn" {
+  description = "ARN of the view Glue job."
+  value       = "${local.glue_arn}:job/${aws_glue_job.views.name}"
+}
+
+output "spark_conf" {
+  description = "The packed --conf value of both jobs."
+  value       = local.spark_conf
+}
+
+output "runs_location" {
+  description = "s3:// URI of the run records and job reports."
+  value       = local.runs_location
+}
+
+output "rejects_location" {
+  description = "s3:// URI of the rejected rows."
+  value       = local.rejects_location
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the jobs' continuous logging."
+  value       = aws_cloudwatch_log_group.jobs.name
+}
+
+output "security_configuration_name" {
+  description = "Glue security configuration of the jobs."
+  value       = aws_glue_security_configuration.this.name
+}
+
+output "package_s3_uri" {
+  description = "s3:// URI of the uploaded lakepipe package (content-addressed)."
+  value       = "s3://${var.artifacts_bucket_name}/${aws_s3_object.package.key}"
+}
