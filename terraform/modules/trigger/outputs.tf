@@ -1,0 +1,29 @@
+output "function_name" {
+  description = "Name of the S3 trigger Lambda."
+  value       = aws_lambda_function.trigger.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the S3 trigger Lambda."
+  value       = aws_lambda_function.trigger.arn
+}
+
+output "role_arn" {
+  description = "ARN of the trigger's execution role."
+  value       = aws_iam_role.trigger.arn
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue for events the trigger could not handle."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "notification_filters" {
+  description = "Notification filters by dataset name: {prefix, suffix}."
+  value       = { for k, p in local.notifications : k => { prefix = p, suffix = var.file_suffix } }
+}

@@ -1,0 +1,114 @@
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-s3-trigger" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:lakepipe-dev-s3-trigger-dlq" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakepipe-dev-s3-trigger" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/lakepipe-dev-s3-trigger" }
+  }
+}
+
+variables {
+  environment       = "dev"
+  account_id        = "123456789012"
+  raw_bucket_name   = "lakepipe-dev-raw"
+  raw_bucket_arn    = "arn:aws:s3:::lakepipe-dev-raw"
+  state_machine_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakepipe-dev-pipeline"
+  lambda_zip_path   = "tests/fixtures/lakepipe_lambda.zip"
+  kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  datasets = [
+    { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2", "entity3", "entity4"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
+    { name = "regulatory", raw_prefix = "incoming/regulatory/", target = "glue", database = "lake", table = "regulatory_reports", view_database = null, split_column = "seriesid", id_columns = ["aod", "rssdid", "submissionts"], key_column = "key", value_column = "value", view_prefix = "report_view_" },
+  ]
+}
+
+run "notifications_match_every_dataset_prefix" {
+  command = apply
+
+  assert {
+    condition     = length(aws_s3_bucket_notification.raw.lambda_function) == length(var.datasets)
+    error_message = "One notification per dataset."
+  }
+  assert {
+    condition = alltrue([for d in var.datasets : anytrue([for n in aws_s3_bucket_notification.raw.lambda_function :
+    n.filter_prefix == d.raw_prefix && n.filter_suffix == ".csv" && contains(n.events, "s3:ObjectCreated:*") && n.lambda_function_arn == aws_lambda_function.trigger.arn])])
+    error_message = "Each dataset's raw prefix must have a .csv ObjectCreated notification to the trigger."
+  }
+  assert {
+    condition     = aws_s3_bucket_notification.raw.bucket == var.raw_bucket_name
+    error_message = "Notifications belong to the raw bucket."
+  }
+  assert {
+    condition     = aws_lambda_permission.s3.principal == "s3.amazonaws.com" && aws_lambda_permission.s3.source_arn == var.raw_bucket_arn && aws_lambda_permission.s3.source_account == var.account_id
+    error_message = "S3 may invoke the trigger only for the raw bucket of this account."
+  }
+}
+
+run "lambda_configuration" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.trigger.handler == "s3_trigger.handler.lambda_handler" && aws_lambda_function.trigger.runtime == "python3.11"
+    error_message = "Handler and runtime per docs/design.md."
+  }
+  assert {
+    condition     = aws_lambda_function.trigger.environment[0].variables["STATE_MACHINE_ARN"] == var.state_machine_arn && jsondecode(aws_lambda_function.trigger.environment[0].variables["DATASETS_JSON"])[0].split_column == "entity1"
+    error_message = "STATE_MACHINE_ARN and DATASETS_JSON (specs with defaults) must be set."
+  }
+  assert {
+    condition     = aws_lambda_function.trigger.dead_letter_config[0].target_arn == aws_sqs_queue.dlq.arn && one(one(aws_lambda_function_event_invoke_config.trigger.destination_config).on_failure).destination == aws_sqs_queue.dlq.arn
+    error_message = "Failed asynchronous invocations must land in the dead-letter queue."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.trigger.retention_in_days == 30 && aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
+    error_message = "Log retention and an encrypted dead-letter queue."
+  }
+  assert {
+    condition     = aws_lambda_function.trigger.source_code_hash == filebase64sha256("tests/fixtures/lakepipe_lambda.zip")
+    error_message = "The zip's hash must drive redeployments."
+  }
+}
+
+run "trigger_role_starts_only_the_pipeline" {
+  command = apply
+
+  assert {
+    condition     = one([for s in local.trigger_policy.Statement : s if s.Action == "states:StartExecution"]).Resource == var.state_machine_arn
+    error_message = "StartExecution only on the one state machine."
+  }
+  assert {
+    condition     = length([for s in local.trigger_policy.Statement : s if strcontains(jsonencode(s.Action), "states:")]) == 1
+    error_message = "No other Step Functions permissions."
+  }
+  assert {
+    condition     = alltrue([for s in local.trigger_policy.Statement : s.Resource != "*" || s.Sid == "Tracing"])
+    error_message = "Resource * only for X-Ray."
+  }
+}
+
+run "bad_environment_is_rejected" {
+  command = plan
+  variables {
+    environment = "dev1"
+  }
+  expect_failures = [var.environment]
+}
+
+run "empty_dataset_list_is_rejected" {
+  command = plan
+  variables {
+    datasets = []
+  }
+  expect_failures = [var.datasets]
+}

@@ -1,0 +1,191 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (lowercase letters, digits, hyphens)."
+  type        = string
+  default     = "lakepipe"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name_prefix))
+    error_message = "name_prefix must be 2-20 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: dev, staging, prod or local."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod", "local"], var.environment)
+    error_message = "environment must be one of dev, staging, prod, local."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account ID the stack lives in (the root looks it up with aws_caller_identity)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for the module's resources (the provider's default_tags apply as well)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "datasets" {
+  description = "Dataset specs with the schema defaults applied (output datasets of modules/datasets)."
+  type = list(object({
+    name          = string
+    raw_prefix    = string
+    target        = string
+    database      = string
+    table         = string
+    view_database = optional(string)
+    split_column  = string
+    id_columns    = list(string)
+    key_column    = string
+    value_column  = string
+    view_prefix   = string
+  }))
+
+  validation {
+    condition     = length(var.datasets) > 0
+    error_message = "At least one dataset spec is required."
+  }
+  validation {
+    condition     = alltrue([for d in var.datasets : contains(["glue", "s3tables"], d.target) && endswith(d.raw_prefix, "/")])
+    error_message = "Every dataset needs target glue or s3tables and a raw_prefix ending with /."
+  }
+}
+
+variable "raw_bucket_name" {
+  description = "Raw (landing) bucket whose ObjectCreated events start the pipeline."
+  type        = string
+}
+
+variable "raw_bucket_arn" {
+  description = "Raw (landing) bucket ARN."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:s3:::", var.raw_bucket_arn))
+    error_message = "raw_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "state_machine_arn" {
+  description = "ARN of the pipeline state machine the trigger starts (STATE_MACHINE_ARN)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:states:", var.state_machine_arn))
+    error_message = "state_machine_arn must be a Step Functions state machine ARN."
+  }
+}
+
+variable "lambda_zip_path" {
+  description = "Local path of build/lambda/lakepipe_lambda.zip (built by make package, outside Terraform)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Lake KMS key ARN (environment variables, dead-letter queue, logs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "file_suffix" {
+  description = "Object key suffix the S3 notifications filter on."
+  type        = string
+  default     = ".csv"
+}
+
+variable "runtime" {
+  description = "Lambda runtime (python3.11 matches Glue 5.0)."
+  type        = string
+  default     = "python3.11"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12"], var.runtime)
+    error_message = "runtime must be python3.11 or python3.12."
+  }
+}
+
+variable "memory_size" {
+  description = "Lambda memory in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Lambda timeout in seconds."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.timeout_seconds >= 3 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 3 and 900."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions of the trigger."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be at least 1."
+  }
+}
+
+variable "maximum_retry_attempts" {
+  description = "Retries of a failed asynchronous (S3) invocation before the event goes to the dead-letter queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.maximum_retry_attempts >= 0 && var.maximum_retry_attempts <= 2
+    error_message = "maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "dlq_retention_seconds" {
+  description = "How long failed events stay in the dead-letter queue."
+  type        = number
+  default     = 1209600
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the Lambda."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda's log group."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value."
+  }
+}
