@@ -1,0 +1,21 @@
+"""Glue 5.0 entry script: one Glue Data Catalog multi-dialect view per split value (lakepipe.views).
+
+Arguments (docs/design.md): --dataset_spec --run_id --runs_location --definer_role_arn
+[--glue_catalog] [--s3tables_catalog]. lakepipe comes from --extra-py-files.
+"""
+
+import logging
+import sys
+
+from awsglue.utils import getResolvedOptions
+from pyspark.sql import SparkSession
+
+from lakepipe.views import main
+
+REQUIRED = ["dataset_spec", "run_id", "runs_location", "definer_role_arn"]
+OPTIONAL = ["glue_catalog", "s3tables_catalog"]
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+args = getResolvedOptions(sys.argv, REQUIRED + [o for o in OPTIONAL if f"--{o}" in sys.argv])
+spark = SparkSession.builder.getOrCreate()
+main(spark, args)

@@ -1,0 +1,225 @@
+"""The view job: one Glue Data Catalog multi-dialect view per split value.
+
+1. One pass over the table: the distinct (split value, key) pairs.
+2. Per split value, one sqlglot definition (viewsql.py) rendered for Spark and Trino. The Spark
+   text is analysed by Spark against the real table (its schema must be exactly the expected
+   string columns); the Trino text is parsed back by sqlglot.
+3. Glue CreateTable/UpdateTable with a ViewDefinition (SPARK + ATHENA representations, the
+   definer role, the base table ARN as the only sub-object, the columns in the
+   StorageDescriptor). A view whose `lakepipe.definition_sha256` matches is left alone; views
+   this dataset created for split values that are gone are deleted; tables without our
+   `lakepipe.managed_by` are never touched (a name clash with one fails the run, after the
+   other views were handled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from lakepipe.ingest import q, table_name
+from lakepipe.naming import view_names
+from lakepipe.s3util import join_uri
+from lakepipe.spec import DatasetSpec
+from lakepipe.viewsql import ViewDefinition, ViewDefinitionError, build_view, check_sizes, check_trino, definition_sha256
+
+log = logging.getLogger("lakepipe.views")
+
+P_MANAGED_BY = "lakepipe.managed_by"
+P_SPLIT_VALUE = "lakepipe.split_value"
+P_COLUMN_MAP = "lakepipe.column_map"
+P_HASH = "lakepipe.definition_sha256"
+SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
+ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
+
+
+class ViewJobError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class CatalogTarget:
+    partition: str
+    region: str
+    account: str
+
+    def table_arn(self, database: str, table: str) -> str:
+        return f"arn:{self.partition}:glue:{self.region}:{self.account}:table/{database}/{table}"
+
+
+def discover_target(sts_client, region: str) -> CatalogTarget:
+    ident = sts_client.get_caller_identity()
+    partition = ident["Arn"].split(":")[1]
+    return CatalogTarget(partition=partition, region=region, account=ident["Account"])
+
+
+def split_keys(spark, spec: DatasetSpec, table: str) -> dict[str, list[str]]:
+    """One pass: distinct (split, key) pairs, grouped in the driver."""
+    from pyspark.sql import functions as F
+
+    rows = (
+        spark.table(table)
+        .where(F.col(spec.split_column).isNotNull() & F.col(spec.key_column).isNotNull())
+        .select(spec.split_column, spec.key_column)
+        .distinct()
+        .collect()
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        out[r[0]].append(r[1])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def check_spark(spark, catalog: str, view: ViewDefinition, sql: str) -> None:
+    """Analyse the Spark text against the real table (two-part names resolve in `catalog`)."""
+    from pyspark.sql.types import StringType
+
+    previous = spark.catalog.currentCatalog()
+    spark.catalog.setCurrentCatalog(catalog)
+    try:
+        schema = spark.sql(sql).schema
+    except Exception as e:
+        raise ViewDefinitionError(f"view {view.view_name}: Spark rejects its SQL: {str(e)[:2000]}") from e
+    finally:
+        spark.catalog.setCurrentCatalog(previous)
+    got = tuple(f.name for f in schema.fields)
+    if got != view.columns:
+        raise ViewDefinitionError(f"view {view.view_name}: Spark columns {got[:6]}... != {view.columns[:6]}...")
+    bad = [f.name for f in schema.fields if not isinstance(f.dataType, StringType)]
+    if bad:
+        raise ViewDefinitionError(f"view {view.view_name}: non-string columns in Spark: {bad[:5]}")
+
+
+def table_input(spec: DatasetSpec, view: ViewDefinition, spark_sql: str, trino_sql: str, definer: str,
+                base_arn: str) -> dict[str, Any]:
+    payload = {
+        "spark": spark_sql,
+        "trino": trino_sql,
+        "columns": list(view.columns),
+        "column_map": view.column_map,
+        "definer": definer,
+        "sub_objects": [base_arn],
+        "split_value": view.split_value,
+        "dialect_versions": [SPARK_DIALECT_VERSION, ATHENA_DIALECT_VERSION],
+        "is_protected": True,
+    }
+    return {
+        "Name": view.view_name,
+        "TableType": "VIRTUAL_VIEW",
+        "Description": f"lakepipe: {spec.name} pivoted for one {spec.split_column} value",
+        "Parameters": {
+            P_MANAGED_BY: spec.name,
+            P_SPLIT_VALUE: view.split_value,
+            P_COLUMN_MAP: json.dumps(view.column_map, ensure_ascii=False, sort_keys=True),
+            P_HASH: definition_sha256(payload),
+        },
+        # Both dialects resolve to these columns; Glue needs them for the SPARK representation.
+        "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in view.columns]},
+        "ViewDefinition": {
+            "IsProtected": True,
+            "Definer": definer,
+            "SubObjects": [base_arn],
+            "Representations": [
+                {"Dialect": "SPARK", "DialectVersion": SPARK_DIALECT_VERSION,
+                 "ViewOriginalText": spark_sql, "ViewExpandedText": spark_sql},
+                # Glue rejects ViewExpandedText on ATHENA (and rewrites ViewOriginalText).
+                {"Dialect": "ATHENA", "DialectVersion": ATHENA_DIALECT_VERSION, "ViewOriginalText": trino_sql},
+            ],
+        },
+    }
+
+
+def _existing_tables(glue, database: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+        for t in page["TableList"]:
+            out[t["Name"]] = t
+    return out
+
+
+def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_role_arn: str,
+              glue_catalog: str = "glue_catalog", s3tables_catalog: str = "s3tables_catalog") -> dict[str, Any]:
+    if spec.target != "glue":
+        # An S3 Tables table lives in the s3tablescatalog federated catalog; its ARN and the
+        # engines' names for it need the table bucket, which the spec does not carry yet.
+        raise ViewJobError(f"dataset {spec.name}: views over target {spec.target!r} are not supported yet")
+    if not definer_role_arn:
+        raise ViewJobError("--definer_role_arn is required (Glue views are defined by an IAM role)")
+    table = table_name(spec, glue_catalog, s3tables_catalog)
+    catalog = glue_catalog
+    base_arn = target.table_arn(spec.database, spec.table)
+    keys_by_split = split_keys(spark, spec, table)
+    names = view_names(keys_by_split, spec.view_prefix)
+    db = spec.views_database
+    existing = _existing_tables(glue, db)
+
+    report: dict[str, Any] = {"views": [], "dropped": []}
+    conflicts: list[str] = []
+    wanted: set[str] = set()
+    for split_value in sorted(keys_by_split):
+        view = build_view(spec, split_value, keys_by_split[split_value], names[split_value])
+        spark_sql, trino_sql = view.spark_sql(), view.trino_sql()
+        check_sizes(view, spark_sql, trino_sql)
+        check_trino(trino_sql, view.columns)
+        check_spark(spark, catalog, view, spark_sql)
+        tin = table_input(spec, view, spark_sql, trino_sql, definer_role_arn, base_arn)
+        wanted.add(view.view_name)
+        current = existing.get(view.view_name)
+        if current is None:
+            glue.create_table(DatabaseName=db, TableInput=tin)
+            action = "created"
+        elif (current.get("Parameters") or {}).get(P_MANAGED_BY) != spec.name:
+            conflicts.append(f"{db}.{view.view_name}")
+            log.error("%s.%s exists and is not managed by dataset %s; left untouched", db, view.view_name, spec.name)
+            continue
+        elif (current.get("Parameters") or {}).get(P_HASH) == tin["Parameters"][P_HASH]:
+            action = "unchanged"
+        else:
+            glue.update_table(DatabaseName=db, TableInput=tin)
+            action = "updated"
+        report["views"].append({"split_value": split_value, "view": f"{db}.{view.view_name}",
+                                "columns": len(view.columns), "action": action})
+        log.info("view %s.%s: %s (%d columns)", db, view.view_name, action, len(view.columns))
+
+    for name, t in sorted(existing.items()):
+        params = t.get("Parameters") or {}
+        if (params.get(P_MANAGED_BY) == spec.name and t.get("TableType") == "VIRTUAL_VIEW"
+                and name not in wanted):
+            glue.delete_table(DatabaseName=db, Name=name)
+            report["dropped"].append(f"{db}.{name}")
+            log.info("dropped %s.%s (split value %r is gone)", db, name, params.get(P_SPLIT_VALUE))
+    if conflicts:
+        report["conflicts"] = conflicts
+    return report
+
+
+def main(spark, args: dict[str, str]) -> dict[str, Any]:
+    """Entry point of glue_jobs/view_job.py: run, write the report, fail on name conflicts."""
+    import boto3
+
+    from lakepipe.s3util import put_json
+    from lakepipe.spec import parse_spec
+
+    spec = parse_spec(args["dataset_spec"])
+    session = boto3.session.Session()
+    region = session.region_name or "us-east-1"
+    target = discover_target(session.client("sts", region_name=region), region)
+    report = run_views(
+        spark, spec, glue=session.client("glue", region_name=region), target=target,
+        definer_role_arn=args.get("definer_role_arn", ""),
+        glue_catalog=args.get("glue_catalog") or "glue_catalog",
+        s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
+    )
+    put_json(session.client("s3", region_name=region),
+             join_uri(args["runs_location"], spec.name, args["run_id"], "views.json"), report)
+    print(json.dumps({"lakepipe_views_report": {k: v for k, v in report.items() if k != "views"},
+                      "views": len(report["views"])}, ensure_ascii=False))
+    if report.get("conflicts"):
+        raise ViewJobError(
+            f"view name(s) taken by tables this pipeline does not manage: {report['conflicts']}; "
+            "rename or drop them, or change the dataset's view_prefix"
+        )
+    return report
