@@ -33,9 +33,32 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def _direct_children() -> list[int]:
+    me = os.getpid()
+    out = []
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat}/stat") as fh:
+                fields = fh.read().split(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            out.append(int(stat))
+    return out
+
+
 def kill_all() -> None:
+    """Kill every child (and its process group): Lambda handlers, Glue runner drivers and their JVMs."""
     with _lock:
         children = list(_children)
     for proc in children:
         if proc.poll() is None:
             kill_group(proc)
+    for pid in _direct_children():
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass

@@ -9,6 +9,7 @@ the others wait in STARTING, as runs waiting for capacity do on AWS.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import threading
 import time
@@ -67,9 +68,11 @@ def _execute(job: Any, run: Any) -> None:
     log.info("glue job %s run %s: RUNNING %s", job.name, run.job_run_id, script)
     try:
         runner = load_runner()
+        extra = {"job_name": job.name, "job_run_id": run.job_run_id, "region": job.backend.region_name}
+        accepted = inspect.signature(runner).parameters
         result = runner(
             script, dict(run.arguments or {}), endpoint_url=settings.endpoint_url, state_dir=state_dir,
-            timeout_s=timeout_min * 60, log_path=log_path,
+            timeout_s=timeout_min * 60, log_path=log_path, **{k: v for k, v in extra.items() if k in accepted},
         )
         state = str(result.state)
         error_message = result.error_message
