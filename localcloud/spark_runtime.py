@@ -178,7 +178,7 @@ def ensure_apt_packages() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     cmd = ["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES]
     _log("installing " + " ".join(APT_PACKAGES))
-    if subprocess.run(cmd, env=env).returncode != 0:
+    if subprocess.run(cmd, check=False, env=env).returncode != 0:
         # A fresh machine has no package lists yet; `apt-get update` once, then retry.
         _log("apt-get install failed; running apt-get update and retrying")
         subprocess.run(["apt-get", "update"], env=env, check=True)
@@ -199,7 +199,7 @@ def _tool(name: str) -> str:
 
 
 def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SparkRuntimeError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
 

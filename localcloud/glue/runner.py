@@ -1,0 +1,296 @@
+"""Run a Glue 5.0 (Spark 3.5, Python 3.11) job script locally, against the local AWS endpoint.
+
+``run_glue_script(script_location, arguments, *, endpoint_url, state_dir, timeout_s, log_path)``
+is what the endpoint's StartJobRun calls (localcloud/executors/glue_exec.py). ``arguments`` are the
+job's DefaultArguments already merged with the run's Arguments by the caller (run arguments override
+defaults, as on AWS). See README.md in this folder for the behaviour and every difference from Glue.
+
+One run = one ``python -m localcloud.glue.driver`` subprocess (its own JVM), so a crashing or
+hanging job never takes the endpoint down and a timeout can kill it whole.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+from localcloud.glue import catalog_sync
+from localcloud.glue.conf import parse_conf_argument, repoint
+from localcloud.glue.s3sync import Mirror, s3_uris
+
+DEFAULT_REGION = "us-east-1"
+KILL_GRACE_S = 10
+# Arguments whose s3:// URIs are not mirrored for Spark: fetched separately (scripts, modules,
+# jars, files), replaced by local catalogs (--conf), or Glue's own scratch space.
+NOT_MIRRORED = {"--conf", "--extra-py-files", "--extra-jars", "--extra-files", "--scriptLocation", "--TempDir",
+                "--spark-event-logs-path", "--additional-python-modules"}
+# Glue arguments that configure Glue's service, not the script; noted in the log when they cannot
+# apply locally.
+IGNORED_WITH_NOTE = {
+    "--additional-python-modules": "modules are not pip-installed per run; the local venv's packages are used",
+    "--python-modules-installer-option": "see --additional-python-modules",
+    "--enable-glue-datacatalog": "Spark's Hive session catalog is not backed by Glue locally; use Iceberg catalogs",
+    "--user-jars-first": "the local class path puts the Iceberg runtime first",
+    "--enable-spark-ui": "the Spark UI is off locally",
+}
+
+
+@dataclass
+class GlueRunResult:
+    state: str  # SUCCEEDED | FAILED | TIMEOUT
+    error_message: str | None
+    started_on: datetime
+    completed_on: datetime
+    job_run_id: str = ""
+    timings: dict = field(default_factory=dict)  # seconds per phase, for the log and benchmarks
+
+    @property
+    def execution_time(self) -> int:
+        return int((self.completed_on - self.started_on).total_seconds())
+
+
+class _RunLog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by the runner
+
+    def __call__(self, msg: str) -> None:
+        self.f.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} localcloud-glue: {msg}\n")
+        self.f.flush()
+
+
+@contextmanager
+def _state_lock(state_dir: Path):
+    """One run at a time per state dir: runs share the SQLite catalogs and the Glue sync would race."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / ".runner.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _normalize(arguments: dict[str, str]) -> dict[str, str]:
+    return {(k if k.startswith("--") else f"--{k}"): str(v) for k, v in (arguments or {}).items()}
+
+
+def _fetch(location: str, dest_dir: Path, s3) -> Path:
+    """s3://bucket/key, file://path or a local path -> a local file (copied into dest_dir for s3)."""
+    parsed = urlparse(location)
+    if parsed.scheme in ("s3", "s3a", "s3n"):
+        key = parsed.path.lstrip("/")
+        dest = dest_dir / Path(key).name
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            s3.download_file(parsed.netloc, key, str(dest))
+        except Exception as e:
+            raise FileNotFoundError(f"cannot fetch {location} from the endpoint: {e}") from e
+        return dest
+    path = Path(parsed.path if parsed.scheme == "file" else location)
+    if not path.is_file():
+        raise FileNotFoundError(f"{location} does not exist")
+    return path.resolve()
+
+
+def _fetch_list(value: str | None, dest_dir: Path, s3) -> list[Path]:
+    return [_fetch(v.strip(), dest_dir, s3) for v in (value or "").split(",") if v.strip()]
+
+
+def glue_argv(script: Path, args: dict[str, str], job_name: str, job_run_id: str) -> list[str]:
+    """sys.argv as Glue passes it: reserved run parameters first, then every job argument."""
+    argv = [str(script), "--JOB_ID", f"j_{job_name}", "--JOB_RUN_ID", job_run_id, "--JOB_NAME", job_name]
+    if "--job-bookmark-option" not in args:
+        argv += ["--job-bookmark-option", "job-bookmark-disable"]
+    for k, v in args.items():
+        if k in ("--JOB_ID", "--JOB_RUN_ID", "--JOB_NAME"):
+            continue
+        argv += [k, v]
+    return argv
+
+
+def _subprocess_env(endpoint_url: str, region: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "PYSPARK_", "SPARK_")) and k != "PYTHONSTARTUP"}
+    env.update({
+        # boto3 inside the job talks to the local endpoint with fake credentials, never to AWS.
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    if "SPARK_LOCAL_IP" in os.environ:
+        env["SPARK_LOCAL_IP"] = os.environ["SPARK_LOCAL_IP"]
+    else:
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"  # no hostname lookups, no warnings about loopback
+    return env
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the driver and its JVM (own process group), SIGKILL if still there after a grace period."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint_url: str, state_dir: Path,
+                    timeout_s: int, log_path: Path, job_name: str | None = None, job_run_id: str | None = None,
+                    region: str | None = None) -> GlueRunResult:
+    """Run one Glue job run to completion; never raises for job failures (they are the result)."""
+    import boto3
+    from botocore.config import Config
+
+    started_on = datetime.now(UTC)
+    t0 = time.monotonic()
+    deadline = t0 + timeout_s
+    state_dir = Path(state_dir).resolve()
+    log = _RunLog(Path(log_path))
+    job_run_id = job_run_id or f"jr_{secrets.token_hex(32)}"
+    job_name = job_name or Path(urlparse(script_location).path).stem or "local-job"
+    region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    run_dir = state_dir / "runs" / job_run_id
+    state, error, timings = "FAILED", None, {}
+    try:
+        with _state_lock(state_dir):
+            timings["lock_wait_s"] = round(time.monotonic() - t0, 2)
+            session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                            region_name=region)
+            cfg = Config(retries={"max_attempts": 2, "mode": "standard"})
+            s3 = session.client("s3", endpoint_url=endpoint_url, config=cfg)
+            glue = session.client("glue", endpoint_url=endpoint_url, config=cfg)
+            log(f"run {job_run_id} of {job_name}: {script_location}")
+            state, error = _run(script_location, _normalize(arguments), s3, glue, log, state_dir, run_dir, deadline,
+                                timeout_s, job_name, job_run_id, endpoint_url, region, timings)
+    except Exception as e:  # noqa: BLE001 - set-up failures (script missing, endpoint down) fail the run
+        state, error = "FAILED", f"{type(e).__name__}: {e}"
+        log(f"run failed before or after the job: {error}")
+    finally:
+        completed_on = datetime.now(UTC)
+        timings["total_s"] = round(time.monotonic() - t0, 2)
+        log(f"run {job_run_id}: {state}{' - ' + error if error else ''}; timings {json.dumps(timings)}")
+        log.f.close()
+    return GlueRunResult(state, error, started_on, completed_on, job_run_id, timings)
+
+
+def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, timeout_s, job_name, job_run_id,
+         endpoint_url, region, timings) -> tuple[str, str | None]:
+    t = time.monotonic()
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    work = run_dir / "work"  # the script's working directory (--extra-files land here, as on Glue)
+    work.mkdir(parents=True)
+    script = _fetch(script_location, run_dir / "script", s3)
+    py_files = _fetch_list(args.get("--extra-py-files"), run_dir / "py", s3)
+    jars = _fetch_list(args.get("--extra-jars"), run_dir / "jars", s3)
+    for f in _fetch_list(args.get("--extra-files"), run_dir / "files", s3):
+        shutil.copy2(f, work / f.name)
+    for k, note in IGNORED_WITH_NOTE.items():
+        if k in args:
+            log(f"{k} {args[k]!r} ignored: {note}")
+
+    parsed = repoint(parse_conf_argument(args.get("--conf")))
+    for k, v in parsed.dropped.items():
+        log(f"--conf {k}={v} dropped (AWS-only or cluster setting)")
+    catalogs = {}
+    for c in parsed.catalogs:
+        catalogs[c.name] = str(state_dir / "iceberg" / c.name)
+        log(f"catalog {c.name} ({c.kind}: {c.original.get('catalog-impl') or c.original.get('type')}) -> "
+            f"local Iceberg JDBC catalog {catalogs[c.name]}")
+    plan = catalog_sync.presync_plan(glue) if catalogs else {"databases": [], "tables": []}
+    timings["fetch_s"] = round(time.monotonic() - t, 2)
+
+    t = time.monotonic()
+    mirror = Mirror(run_dir / "s3")
+    mirrored_values = [v for k, v in args.items() if k not in NOT_MIRRORED]
+    mirrored_values += [v for v in parsed.spark_conf.values()]
+    uris = s3_uris(mirrored_values)
+    mirror.pull(s3, uris, log)
+    log(f"s3 mirror: {mirror.downloaded} objects ({mirror.downloaded_bytes} bytes) under "
+        f"{', '.join(f's3://{b}/{k}' for b, k in uris) or 'no s3:// arguments'}")
+    timings["s3_pull_s"] = round(time.monotonic() - t, 2)
+
+    spec_path = run_dir / "spec.json"
+    result_path = run_dir / "result.json"
+    spec = {
+        "app_name": f"{job_name}-{job_run_id[:12]}",
+        "script": str(script),
+        "argv": glue_argv(script, args, job_name, job_run_id),
+        "py_files": [str(p) for p in py_files],
+        "jars": [str(p) for p in jars],
+        "spark_conf": parsed.spark_conf,
+        "catalogs": catalogs,
+        "glue_catalogs": list(catalogs),
+        "mirror_dir": str(mirror.root),
+        "presync": plan,
+        "result_path": str(result_path),
+    }
+    spec_path.write_text(json.dumps(spec, indent=2))
+
+    state, error = "FAILED", None
+    t = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "localcloud.glue.driver", str(spec_path)], cwd=work,
+                            env=_subprocess_env(endpoint_url, region), stdin=subprocess.DEVNULL, stdout=log.f,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        try:
+            rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            state, error = "TIMEOUT", f"Job run timed out: it ran longer than its timeout of {timeout_s} seconds"
+            rc = None
+        timings["driver_s"] = round(time.monotonic() - t, 2)
+        if rc is not None:
+            try:
+                result = json.loads(result_path.read_text())
+                state, error = result["state"], result["error_message"]
+                timings.update(result.get("timings", {}))
+            except (OSError, ValueError):
+                state = "FAILED"
+                error = f"the job's driver process ended with exit code {rc} without a result (see the run log)"
+    finally:
+        if proc.poll() is None:
+            _kill_group(proc)
+        # Write back whatever the run did, even when it failed or timed out: on AWS its S3 writes and
+        # Iceberg commits would have happened too.
+        t = time.monotonic()
+        try:
+            uploaded, deleted = mirror.push(s3, log)
+            log(f"s3 mirror: uploaded {uploaded}, deleted {deleted} objects")
+            for name, catalog_dir in catalogs.items():
+                db = Path(catalog_dir) / "catalog.db"
+                for line in catalog_sync.postsync(glue, db, name, plan["tables"]):
+                    log(f"glue catalog ({name}): {line}")
+        except Exception as e:  # noqa: BLE001 - reported as the run's failure
+            log(f"write-back failed: {type(e).__name__}: {e}")
+            if state == "SUCCEEDED":
+                state, error = "FAILED", f"{type(e).__name__}: {e}"
+        timings["writeback_s"] = round(time.monotonic() - t, 2)
+    if state == "SUCCEEDED":
+        shutil.rmtree(mirror.root, ignore_errors=True)  # keep the mirror of failed runs for debugging
+    return state, error
