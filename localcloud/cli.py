@@ -70,12 +70,12 @@ def up(settings: config.Settings, deadline_s: float) -> int:
         print(f"localcloud: {config.HOST}:{settings.port} is taken by {who}; set LOCALCLOUD_PORT", file=sys.stderr)
         return 1
     settings.home.mkdir(parents=True, exist_ok=True)
-    log = open(settings.log_file, "ab")
     env = dict(os.environ, LOCALCLOUD_PORT=str(settings.port), LOCALCLOUD_DIR=str(settings.home))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "serve"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-    )
+    with open(settings.log_file, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "localcloud", "serve"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
     settings.pid_file.write_text(f"{proc.pid}\n")
     end = started + deadline_s
     while time.monotonic() < end:
@@ -86,8 +86,9 @@ def up(settings: config.Settings, deadline_s: float) -> int:
             return 1
         info = health(settings.port, timeout=0.5)
         if info and info.get("pid") == proc.pid:
+            env_file = _write_env_file(settings)
             print(f"localcloud up at {settings.endpoint_url} (pid {proc.pid}) in {time.monotonic() - started:.2f}s; "
-                  f"log {settings.log_file}")
+                  f"log {settings.log_file}\nclients need fake credentials: `source {env_file}`")
             return 0
         time.sleep(0.05)
     print(f"localcloud not ready after {deadline_s}s; stopping it. Last log lines:", file=sys.stderr)
@@ -95,6 +96,16 @@ def up(settings: config.Settings, deadline_s: float) -> int:
     _stop(proc.pid, 10)
     settings.pid_file.unlink(missing_ok=True)
     return 1
+
+
+def _write_env_file(settings: config.Settings) -> Path:
+    """Shell exports pointing the AWS CLI/SDKs at this endpoint with fake credentials."""
+    path = settings.home / "env"
+    path.write_text(
+        f"export AWS_ENDPOINT_URL={settings.endpoint_url}\n"
+        "export AWS_ACCESS_KEY_ID=test\nexport AWS_SECRET_ACCESS_KEY=test\nexport AWS_DEFAULT_REGION=us-east-1\n"
+    )
+    return path
 
 
 def _tail(path: Path, n: int = 30) -> str:

@@ -90,7 +90,7 @@ def serve(settings: config.Settings) -> None:
     )
     stopping = threading.Event()
 
-    def _stop(signum, frame):  # noqa: ARG001
+    def _stop(signum, frame):
         if not stopping.is_set():
             stopping.set()
             log.info("signal %s: shutting down", signum)
@@ -98,6 +98,9 @@ def serve(settings: config.Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    from .executors import athena_exec
+
+    threading.Thread(target=athena_exec.warm_up, name="duckdb-warm-up", daemon=True).start()
     log.info("localcloud listening on %s (pid %s, state %s)", settings.endpoint_url, os.getpid(), settings.state_dir)
     try:
         server.serve_forever()

@@ -115,6 +115,14 @@ def _duckdb():
         return _duck.cursor()
 
 
+def warm_up() -> None:
+    """Install/load the iceberg extension ahead of the first query (runs in the background at start)."""
+    try:
+        _duckdb().close()
+    except Exception:  # noqa: BLE001 - the first query will report it
+        log.exception("DuckDB warm-up failed")
+
+
 # ------------------------------------------------------------------ catalog resolution
 
 
@@ -346,7 +354,7 @@ def _java_double(x: float, single: bool = False) -> str:
     if 1e-3 <= abs(value) < 1e7:
         text = repr(value)
         return text if "." in text else text + ".0"
-    for precision in range(0, 17):
+    for precision in range(17):
         candidate = f"{value:.{precision}e}"
         if _shortest(float(candidate), single) == value:
             break
@@ -435,7 +443,7 @@ def _run(q: LocalQuery, ddl_handled: bool) -> None:
         if getattr(q, "cancelled", False):
             q.state = "CANCELLED"
         log.warning("athena %s FAILED: %s", q.id, exc)
-    except Exception as exc:  # noqa: BLE001 - never an endpoint crash
+    except Exception as exc:
         log.exception("athena %s crashed", q.id)
         q.state, q.reason, q.error_type = "FAILED", f"INTERNAL_ERROR (local engine): {type(exc).__name__}: {exc}", 1
     finally:

@@ -13,10 +13,11 @@ import inspect
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import config
 
@@ -47,9 +48,9 @@ def _utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -80,7 +81,7 @@ def _execute(job: Any, run: Any) -> None:
     except ModuleNotFoundError as exc:
         state, error_message, started_on, completed_on = (
             "FAILED", f"The local Glue runner is not available ({settings.glue_runner}): {exc}", None, None)
-    except Exception as exc:  # noqa: BLE001 - a runner crash is the run's failure, never the endpoint's
+    except Exception as exc:
         log.exception("glue runner crashed for %s run %s", job.name, run.job_run_id)
         state, error_message, started_on, completed_on = ("FAILED", f"{type(exc).__name__}: {exc}", None, None)
     if state not in ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"):
@@ -108,5 +109,5 @@ def _publish_logs(job: Any, run: Any, log_path: Path) -> None:
         if run.error_message:
             lines.append(run.error_message)
         backend.put_log_events(group, run.job_run_id, [{"timestamp": now, "message": ln} for ln in lines])
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("could not publish logs of %s", run.job_run_id)

@@ -21,7 +21,7 @@ import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def _layer_paths(fn) -> list[str]:
 def _environment(fn, request_id: str, task_root: Path, event_file: Path, result_file: Path,
                  deadline: float, extra_path: list[str]) -> dict[str, str]:
     settings = config.current()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stream = f"{now:%Y/%m/%d}/[{fn.version}]{request_id.replace('-', '')}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -191,7 +191,7 @@ def run(fn, event: bytes | str | None) -> InvokeResult:
     shutil.rmtree(work, ignore_errors=True)
 
     if timed_out:
-        err = {"errorMessage": f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} "
+        err = {"errorMessage": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} {request_id} "
                                f"Task timed out after {timeout:.2f} seconds",
                "errorType": "Sandbox.Timedout"}
     elif result is None:
@@ -223,13 +223,13 @@ def _save_logs(fn, stream: str, text: str) -> None:
         fn.logs_backend.ensure_log_group(fn.logs_group_name)
         try:
             fn.logs_backend.create_log_stream(fn.logs_group_name, stream)
-        except Exception:  # noqa: BLE001 - stream exists
-            pass
+        except Exception:  # noqa: BLE001 - the stream exists already
+            log.debug("log stream %s exists", stream)
         now = int(time.time() * 1000)
         fn.logs_backend.put_log_events(
             fn.logs_group_name, stream, [{"timestamp": now, "message": line} for line in text.splitlines() if line]
         )
-    except Exception:  # noqa: BLE001 - logging must never fail an invocation
+    except Exception:
         log.exception("could not store logs of %s", fn.function_name)
 
 
@@ -309,7 +309,7 @@ def _run_async(fn, event, request_id: str) -> None:
             target = (destinations.get("OnSuccess") or {}).get("Destination")
             if target:
                 _send(target, _destination_record(fn, event_text, result, attempts, "Success"))
-    except Exception:  # noqa: BLE001 - async path: log, never raise into the pool
+    except Exception:
         log.exception("asynchronous invocation %s of %s could not complete", request_id, fn.function_name)
 
 
@@ -327,7 +327,7 @@ def _destination_record(fn, event_text: str, result: InvokeResult, attempts: int
         response_context["functionError"] = result.function_error
     return json.dumps({
         "version": "1.0",
-        "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "requestContext": {"requestId": result.request_id, "functionArn": f"{fn.function_arn}:{fn.version}",
                            "condition": condition, "approximateInvokeCount": attempts},
         "requestPayload": request_payload,

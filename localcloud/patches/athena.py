@@ -12,13 +12,16 @@ as Athena does). A query with no output location is refused as AWS does.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.athena import models as athena_models
 from moto.athena import responses as athena_responses
 
 from ..executors import athena_exec
+
+log = logging.getLogger("localcloud.athena")
 
 _orig_start = athena_models.AthenaBackend.start_query_execution
 _orig_get_query_execution = athena_responses.AthenaResponse.get_query_execution
@@ -79,8 +82,8 @@ def _mirror_database_ddl(backend, query: str) -> None:
             glue.create_database(create.group(1).lower(), {"Name": create.group(1).lower()})
         elif drop and drop.group(1).lower() in glue.databases:
             glue.delete_database(drop.group(1).lower())
-    except Exception:  # noqa: BLE001 - moto's own Athena database list is updated anyway
-        pass
+    except Exception:
+        log.warning("could not mirror %r into the Glue Data Catalog", query, exc_info=True)
 
 
 def start_query_execution(self):
@@ -95,7 +98,7 @@ _orig_start_response = athena_responses.AthenaResponse.start_query_execution
 
 
 def _ts(t: float | None) -> float | None:
-    return None if t is None else datetime.fromtimestamp(t, timezone.utc).timestamp()
+    return None if t is None else datetime.fromtimestamp(t, UTC).timestamp()
 
 
 def get_query_execution(self):

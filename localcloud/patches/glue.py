@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.glue import models as glue_models
@@ -36,7 +36,7 @@ class LocalJobRun(glue_models.FakeJobRun):
         super().__init__(*args, **kwargs)
         self._lock = threading.Lock()
         self._local_status = "STARTING"
-        self.started_on = datetime.now(timezone.utc)
+        self.started_on = datetime.now(UTC)
         self.modified_on = self.started_on
         self.completed_on = None
         self.error_message: str | None = None
@@ -57,15 +57,15 @@ class LocalJobRun(glue_models.FakeJobRun):
     def mark_running(self) -> None:
         with self._lock:
             self._local_status = "RUNNING"
-            self.modified_on = datetime.now(timezone.utc)
+            self.modified_on = datetime.now(UTC)
 
     def finish(self, state: str, error_message: str | None, started_on: datetime | None,
                completed_on: datetime | None) -> None:
         with self._lock:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             self.completed_on = completed_on or now
-            self.execution_time = max(0, int(round((self.completed_on - (started_on or self.started_on))
-                                                   .total_seconds())))
+            self.execution_time = max(0, round((self.completed_on - (started_on or self.started_on))
+                                                   .total_seconds()))
             self.error_message = error_message or None
             self.modified_on = now
             self._local_status = state
@@ -160,7 +160,7 @@ def update_job(self) -> str:
     job.localcloud_execution_class_set = "ExecutionClass" in update
     if job.execution_class is None:
         job.execution_class = "STANDARD"
-    job.last_modified_on = datetime.now(timezone.utc)
+    job.last_modified_on = datetime.now(UTC)
     return json.dumps({"JobName": name})
 
 

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from moto.stepfunctions import responses as sfn_responses
@@ -108,7 +108,7 @@ def list_state_machine_versions(self) -> str:
     versions = sorted(getattr(sm, "versions", {}).values(), key=lambda v: v.version, reverse=True)
     return json.dumps(
         {"stateMachineVersions": [
-            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.replace(tzinfo=timezone.utc).timestamp()} for v in versions]}
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.replace(tzinfo=UTC).timestamp()} for v in versions]}
     )
 
 

@@ -35,7 +35,7 @@ REAL_RUNNER = importlib.util.find_spec("localcloud.glue.runner") is not None or 
 
 
 def definition(fn_arn: str, topic_arn: str) -> str:
-    glue_task = lambda job, result: {  # noqa: E731
+    glue_task = lambda job, result: {
         "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
         "Parameters": {"JobName": job, "Arguments": {
             "--spec.$": "States.JsonToString($.dataset)",

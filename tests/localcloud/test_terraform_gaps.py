@@ -51,7 +51,8 @@ def test_sqs_redrive_policy_is_compact_and_policy_survives(endpoint):
         "QueueUrl"]
     sqs.set_queue_attributes(QueueUrl=q, Attributes={"VisibilityTimeout": "60"})
     attrs = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"]
-    assert attrs["RedrivePolicy"] == '{"deadLetterTargetArn":"%s","maxReceiveCount":5}' % dlq_arn
+    assert json.loads(attrs["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}
+    assert " " not in attrs["RedrivePolicy"]
     assert attrs["Policy"] == policy
     assert attrs["VisibilityTimeout"] == "60"
 
