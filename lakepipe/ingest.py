@@ -123,17 +123,20 @@ def classify(lines, spec: DatasetSpec, layout):
     parsed = lines.withColumn("_lp_rec", F.from_csv(line, ddl, options))
     cols = [F.col("_lp_rec").getField(c).alias(c) for c in spec.data_columns]
     quotes = F.length(line) - F.length(F.regexp_replace(line, '"', ""))
+    # Spark keeps a line's raw bytes; decoding them as UTF-8 replaces invalid sequences with
+    # U+FFFD, so a line that changes on a decode round trip was not valid UTF-8.
+    bad_utf8 = F.decode(line.cast("binary"), "UTF-8") != line
     split_c, key_c = F.col(spec.split_column), F.col(spec.key_column)
     reason = (
         F.when(is_header | is_blank, F.lit(None))
-        .when(F.instr(line, "\ufffd") > 0, F.lit("unparseable"))
+        .when(bad_utf8, F.lit("unparseable"))
         .when(quotes % 2 == 1, F.lit("unparseable"))
         .when(F.col("_lp_bad_fields"), F.lit("wrong_field_count"))
         .when(split_c.isNull() | (F.trim(split_c) == ""), F.lit("empty_split_value"))
         .when(key_c.isNull() | (F.trim(key_c) == ""), F.lit("empty_key"))
     )
     detail = (
-        F.when(F.instr(line, "\ufffd") > 0, F.lit("the line is not valid UTF-8"))
+        F.when(bad_utf8, F.lit("the line is not valid UTF-8"))
         .when(quotes % 2 == 1, F.lit("unbalanced double quotes (values spanning lines are not supported)"))
         .when(F.col("_lp_bad_fields"), F.lit(f"expected {layout.field_count} fields"))
         .when(split_c.isNull() | (F.trim(split_c) == ""), F.lit(f"{spec.split_column} is empty"))

@@ -1,0 +1,121 @@
+"""The ingest logic in local Spark against a local Iceberg catalog named like the Glue one."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from lakepipe.ingest import run_ingest
+from lakepipe.rules import HeaderError
+from lakepipe.spec import load_spec_file, parse_spec
+
+from .conftest import CATALOG
+from .helpers import read_rejects, snapshot_ids, table_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    # A table of its own per module, so test modules do not depend on each other.
+    raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
+    return parse_spec({**raw, "table": "entities_ingest_tests"})
+
+
+@pytest.fixture(scope="module")
+def table(spec):
+    return f"{CATALOG}.{spec.database}.{spec.table}"
+
+
+def ingest(spark, spec, path, run_id, rejects):
+    return run_ingest(spark, spec, source_uri=f"file://{path}", source_version="v1", run_id=run_id,
+                      rejects_location=f"file://{rejects}/", glue_catalog=CATALOG)
+
+
+def sample_rows():
+    with open(ROOT / "sample_data/entities_sample.csv", newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        return sorted(tuple(row) for row in r)
+
+
+def test_clean_load_then_reload_is_a_no_op(spark, spec, table, tmp_path):
+    src = ROOT / "sample_data/entities_sample.csv"
+    first = ingest(spark, spec, src, "run-1", tmp_path)
+    assert first.table_created
+    assert (first.rows_read, first.rows_loaded, first.rows_rejected) == (480, 480, 0)
+    assert first.rejects_location is None
+    assert table_rows(spark, table, spec) == sample_rows()
+    ddl = spark.sql(f"SHOW CREATE TABLE {table}").first()[0]
+    assert "PARTITIONED BY (entity1)" in ddl and "'format-version' = '2'" in ddl, ddl
+    assert spark.sql(f"SELECT count(DISTINCT partition) FROM {table}.files").first()[0] == 4  # one per split value
+    assert spark.sql(f"SELECT count(*) FROM {table}.snapshots").first()[0] == 1
+    meta_before = sorted(tuple(r) for r in spark.table(table).collect())
+    snaps = snapshot_ids(spark, table)
+
+    again = ingest(spark, spec, src, "run-2", tmp_path)
+    assert (again.rows_read, again.rows_loaded, again.rows_rejected, again.table_created) == (480, 480, 0, False)
+    assert snapshot_ids(spark, table) == snaps, "a re-load must not commit"
+    assert sorted(tuple(r) for r in spark.table(table).collect()) == meta_before  # incl. run id / ingested_at
+
+
+def test_changed_value_updates_only_that_row(spark, spec, table, tmp_path):
+    path = tmp_path / "change.csv"
+    path.write_text("entity1,entity2,entity3,entity4,key,value\nACME,EMEA,2024,H1,revenue,CHANGED\n"
+                    "NewCo,X,2026,H1,revenue,1\n")
+    before = {r[:5]: r for r in spark.table(table).select(*spec.data_columns, "lakepipe_run_id").collect()}
+    snaps = snapshot_ids(spark, table)
+    res = ingest(spark, spec, path, "run-3", tmp_path)
+    assert res.rows_loaded == 2
+    assert len(snapshot_ids(spark, table)) == len(snaps) + 1, "one commit"
+    after = {r[:5]: r for r in spark.table(table).select(*spec.data_columns, "lakepipe_run_id").collect()}
+    assert after[("ACME", "EMEA", "2024", "H1", "revenue")][5:] == ("CHANGED", "run-3")
+    assert after[("NewCo", "X", "2026", "H1", "revenue")][5:] == ("1", "run-3")
+    untouched = [k for k in before if k != ("ACME", "EMEA", "2024", "H1", "revenue")]
+    assert all(after[k] == before[k] for k in untouched)
+
+
+def test_bad_rows_are_quarantined_with_reason_and_line(spark, spec, table, tmp_path):
+    src = DATA / "bad_rows.csv"
+    res = ingest(spark, spec, src, "run-bad", tmp_path)
+    assert res.rows_read == 10 and res.rows_loaded == 2 and res.rows_rejected == 8
+    assert res.rejects_by_reason == {"unparseable": 2, "wrong_field_count": 2, "empty_split_value": 1,
+                                     "empty_key": 1, "duplicate_key": 1, "duplicate_row": 1}
+    assert res.rejects_location == f"file://{tmp_path}/entities/run-bad/"
+    rejects = read_rejects(tmp_path / "entities" / "run-bad")
+    got = [(r["line"], r["reason"]) for r in rejects]
+    assert got == [(2, "duplicate_key"), (3, "wrong_field_count"), (5, "wrong_field_count"), (6, "empty_split_value"),
+                   (7, "empty_key"), (9, "unparseable"), (10, "duplicate_row"), (12, "unparseable")]
+    assert all(r["source_file"] == f"file://{src}" and r["run_id"] == "run-bad" for r in rejects)
+    assert rejects[0]["record"] == "ACME,EMEA,2024,H1,revenue,1" and "winning line 8" in rejects[0]["detail"]
+    assert "expected 6 fields" in rejects[1]["detail"]
+    rows = {r[:5]: r[5] for r in spark.table(table).select(*spec.data_columns).collect()}
+    assert rows[("ACME", "EMEA", "2024", "H1", "revenue")] == "5"  # the last line won
+    assert rows[("Globex", None, None, None, "cost")] == "6"  # empty ids are null, still one row
+
+
+def test_missing_column_fails_and_leaves_table_unchanged(spark, spec, table, tmp_path):
+    snaps = snapshot_ids(spark, table)
+    rows = table_rows(spark, table, spec)
+    src = DATA / "missing_column.csv"
+    with pytest.raises(HeaderError) as e:
+        ingest(spark, spec, src, "run-missing", tmp_path)
+    assert str(src) in str(e.value) and "['entity3', 'entity4']" in str(e.value)
+    assert snapshot_ids(spark, table) == snaps and table_rows(spark, table, spec) == rows
+    assert not (tmp_path / "entities" / "run-missing").exists()
+
+
+def test_crlf_bom_reordered_header_and_quotes(spark, spec, table, tmp_path):
+    res = ingest(spark, spec, DATA / "crlf_bom_reordered.csv", "run-crlf", tmp_path)
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (2, 2, 0)
+    rows = {r[:5]: r[5] for r in spark.table(table).select(*spec.data_columns).collect()}
+    assert rows[("ACME", "EMEA", "2024", "H1", "revenue")] == "10"
+    assert rows[("ACME", "EMEA", "2024", "H1", "cost")] == "2,5"
+
+
+def test_empty_file_fails_clearly(spark, spec, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(HeaderError, match="empty"):
+        ingest(spark, spec, empty, "run-empty", tmp_path)
