@@ -11,6 +11,6 @@ spark-runtime: venv ## build the local Spark/Iceberg runtime jars into .cache/sp
 	$(PY) -m localcloud.spark_runtime build
 
 test-spark-runtime: venv spark-runtime ## Spark runtime + local Glue runner tests (marker spark)
-	$(HEAVY_LOCK) $(PY) -m pytest -m spark tests/localcloud/test_spark_runtime.py tests/localcloud/test_glue_runner.py
+	$(HEAVY_LOCK) $(PY) -m pytest tests/localcloud/test_spark_runtime.py tests/localcloud/test_glue_runner.py
 
 TEST_TARGETS += test-spark-runtime

@@ -166,7 +166,9 @@ def glue_iceberg_tables(glue) -> tuple[dict[tuple[str, str], dict], set[str]]:
         for page in glue.get_paginator("get_tables").paginate(DatabaseName=db):
             for t in page["TableList"]:
                 params = t.get("Parameters") or {}
-                if params.get("table_type", "").upper() == ICEBERG and params.get("metadata_location"):
+                # Iceberg tables without metadata_location are placeholders (e.g. declared by
+                # Terraform before any commit): the first local commit fills them in.
+                if params.get("table_type", "").upper() == ICEBERG:
                     tables[(db, t["Name"])] = t
     return tables, databases
 
@@ -176,7 +178,9 @@ def presync_plan(glue) -> dict:
     tables, databases = glue_iceberg_tables(glue)
     registrable = []
     for (db, name), t in sorted(tables.items()):
-        loc = t["Parameters"]["metadata_location"]
+        loc = t["Parameters"].get("metadata_location")
+        if not loc:
+            continue
         path = local_path(loc)
         if path is None or not path.exists():
             log.warning("Glue table %s.%s points at %s, which is not on this machine: not visible locally",
@@ -204,9 +208,10 @@ def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> l
     for t in local_tables:
         key = (t.namespace, t.name)
         current = glue_tables.get(key)
-        if current is not None and current["Parameters"]["metadata_location"] == t.metadata_location:
+        glue_location = current["Parameters"].get("metadata_location") if current else None
+        if glue_location == t.metadata_location:
             continue
-        previous = current["Parameters"]["metadata_location"] if current else t.previous_metadata_location
+        previous = glue_location if current else t.previous_metadata_location
         table_input = glue_table_input(t.name, t.metadata_location, previous)
         if current is None:
             try:
@@ -226,7 +231,7 @@ def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> l
         current = glue_tables.get(key)
         # Dropped by this run: it was registered locally before the run and is gone now, and nobody
         # else moved Glue's pointer in the meantime.
-        if key not in local_keys and current and current["Parameters"]["metadata_location"] == p["metadata_location"]:
+        if key not in local_keys and current and current["Parameters"].get("metadata_location") == p["metadata_location"]:
             glue.delete_table(DatabaseName=key[0], Name=key[1])
             actions.append(f"deleted Glue table {key[0]}.{key[1]} (dropped by the run)")
     return actions

@@ -62,10 +62,13 @@ def presync(spark, spec: dict) -> None:
     table_id = jvm.org.apache.iceberg.catalog.TableIdentifier
     glue = {(t["database"], t["table"]): t["metadata_location"] for t in plan["tables"]}
     for cat in spec["glue_catalogs"]:
+        db_path = Path(spec["catalogs"][cat]) / "catalog.db"
+        _, local_namespaces = read_local_catalog(db_path, cat)
         for db in plan["databases"]:
-            spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{cat}`.`{db}`")
+            if db not in local_namespaces:
+                spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{cat}`.`{db}`")
         iceberg = spark._jsparkSession.sessionState().catalogManager().catalog(cat).icebergCatalog()
-        local_tables, _ = read_local_catalog(Path(spec["catalogs"][cat]) / "catalog.db", cat)
+        local_tables, _ = read_local_catalog(db_path, cat)
         local = {(t.namespace, t.name): t.metadata_location for t in local_tables}
         for (db, name), loc in sorted(glue.items()):
             if local.get((db, name)) == loc:
