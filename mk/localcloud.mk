@@ -13,8 +13,11 @@ down: ## stop the local AWS endpoint and every process it started
 status: venv ## is the local endpoint answering?
 	$(PY) -m localcloud status
 
-test-localcloud: venv ## tests of the local endpoint (each starts its own endpoint on a free port)
-	$(PY) -m pytest -q tests/localcloud -m 'not spark' -p no:cacheprovider
+LOCALCLOUD_TESTS := $(addprefix tests/localcloud/,test_lambda.py test_glue.py test_athena.py \
+	test_stepfunctions.py test_terraform_gaps.py)
+test-localcloud: venv spark-runtime ## tests of the local endpoint (each starts its own endpoint on a free port)
+	$(PY) -m pytest -q -p no:cacheprovider -m 'not spark' $(LOCALCLOUD_TESTS)
+	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark $(LOCALCLOUD_TESTS)
 
 bench-athena: venv ## latency of one Athena query over a 1,000,000-row Iceberg table
 	$(PY) -m localcloud.bench_athena

@@ -138,6 +138,7 @@ def test_chain_with_fake_runner(tmp_path):
         stop()
 
 
+@pytest.mark.spark
 @pytest.mark.skipif(not REAL_RUNNER, reason="localcloud/glue/runner.py (the real Glue runner) is not in the tree yet")
 def test_chain_with_real_glue_runner(tmp_path):
     ep, stop = start_endpoint(tmp_path)
