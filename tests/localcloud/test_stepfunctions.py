@@ -153,3 +153,64 @@ def test_chain_with_real_glue_runner(tmp_path):
         _assert_chain(desc, events, notified, "second job exploded: partition 7 is corrupt")
     finally:
         stop()
+
+
+FLAKY = '''
+import boto3
+
+def handler(event, context):
+    s3 = boto3.client("s3")
+    n = int(s3.get_object(Bucket="sfn-state", Key="count")["Body"].read()) + 1
+    s3.put_object(Bucket="sfn-state", Key="count", Body=str(n).encode())
+    if n < event["succeed_on"]:
+        raise ValueError(f"attempt {n} failed")
+    return {"attempts": n}
+'''
+
+
+@pytest.mark.parametrize("succeed_on, expected", [(2, "SUCCEEDED"), (9, "CAUGHT")])
+def test_lambda_task_retry_and_catch(endpoint, succeed_on, expected):
+    lam, sfn, s3 = endpoint.client("lambda"), endpoint.client("stepfunctions"), endpoint.client("s3")
+    role = create_role(endpoint)
+    _bucket(s3, "sfn-state")
+    s3.put_object(Bucket="sfn-state", Key="count", Body=b"0")
+    name = f"flaky{succeed_on}"
+    arn = lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="f.handler", Timeout=30,
+                              Code={"ZipFile": make_zip({"f.py": FLAKY})})["FunctionArn"]
+    sm = sfn.create_state_machine(name=f"retry{succeed_on}", roleArn=role, definition=json.dumps({
+        "StartAt": "Call",
+        "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Parameters": {"FunctionName": arn, "Payload": {"succeed_on": succeed_on}},
+                     "OutputPath": "$.Payload",
+                     "Retry": [{"ErrorEquals": ["ValueError"], "IntervalSeconds": 1, "MaxAttempts": 2,
+                                "BackoffRate": 1}],
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                     "End": True},
+            "Caught": {"Type": "Pass", "Result": "CAUGHT", "ResultPath": "$.outcome", "End": True},
+        }}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=sm, input="{}")["executionArn"]
+    desc = wait_for(lambda: (d := sfn.describe_execution(executionArn=ex))["status"] != "RUNNING" and d, 60,
+                    "the execution")
+    assert desc["status"] == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=ex)["events"]
+    failures = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    output = json.loads(desc["output"])
+    if expected == "SUCCEEDED":
+        assert output == {"attempts": 2}
+        assert len(failures) == 1
+    else:
+        assert output["outcome"] == "CAUGHT"
+        assert len(failures) == 3  # first try + 2 retries
+        assert output["error"]["Error"] == "ValueError"
+        assert json.loads(output["error"]["Cause"])["errorMessage"] == "attempt 3 failed"
+    assert failures[0]["error"] == "ValueError"
+    assert json.loads(failures[0]["cause"])["errorMessage"] == "attempt 1 failed"
+
+
+def _bucket(s3, name):
+    try:
+        s3.create_bucket(Bucket=name)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    return True
