@@ -69,9 +69,8 @@ def write_table(warehouse: Path, namespace: str, name: str, select_sql: str) -> 
         partition=Record(), record_count=count, file_size_in_bytes=os.path.getsize(path), sort_order_id=None,
         spec_id=0, equality_ids=None, key_metadata=None,
     )
-    with table.transaction() as tx:
-        with tx.update_snapshot().fast_append() as append:
-            append.append_data_file(data_file)
+    with table.transaction() as tx, tx.update_snapshot().fast_append() as append:
+        append.append_data_file(data_file)
     return catalog.load_table(f"{namespace}.{name}").metadata_location
 
 

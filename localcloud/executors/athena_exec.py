@@ -119,7 +119,7 @@ def warm_up() -> None:
     """Install/load the iceberg extension ahead of the first query (runs in the background at start)."""
     try:
         _duckdb().close()
-    except Exception:  # noqa: BLE001 - the first query will report it
+    except Exception:
         log.exception("DuckDB warm-up failed")
 
 

@@ -7,13 +7,13 @@ Behaviour from the run's arguments: `--fake_outcome` = succeed (default) | fail:
 import json
 import time
 from collections import namedtuple
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GlueRunResult = namedtuple("GlueRunResult", "state error_message started_on completed_on")
 
 
 def run_glue_script(script_location, arguments, *, endpoint_url, state_dir, timeout_s, log_path):
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / "fake_calls.jsonl", "a") as fh:
         fh.write(json.dumps({"script_location": script_location, "arguments": arguments,
@@ -21,7 +21,7 @@ def run_glue_script(script_location, arguments, *, endpoint_url, state_dir, time
     time.sleep(float(arguments.get("--fake_sleep", "0")))
     log_path.write_text(f"fake run of {script_location}\n")
     outcome = arguments.get("--fake_outcome", "succeed")
-    done = datetime.now(timezone.utc)
+    done = datetime.now(UTC)
     if outcome.startswith("fail:"):
         return GlueRunResult("FAILED", outcome[5:], started, done)
     if outcome == "timeout":
