@@ -178,7 +178,11 @@ def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint
     state, error, timings = "FAILED", None, {}
     try:
         with _state_lock(state_dir):
+            # Waiting for another run of this state dir is waiting for capacity: the run (and its
+            # timeout) starts now.
             timings["lock_wait_s"] = round(time.monotonic() - t0, 2)
+            started_on = datetime.now(UTC)
+            deadline = time.monotonic() + timeout_s
             session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                             region_name=region)
             cfg = Config(retries={"max_attempts": 2, "mode": "standard"})
@@ -294,3 +298,32 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     if state == "SUCCEEDED":
         shutil.rmtree(mirror.root, ignore_errors=True)  # keep the mirror of failed runs for debugging
     return state, error
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a script by hand: python -m localcloud.glue SCRIPT --endpoint-url URL --arg key=value ..."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m localcloud.glue", description=main.__doc__)
+    ap.add_argument("script", help="s3://bucket/key.py or a local path")
+    ap.add_argument("--endpoint-url", default="http://127.0.0.1:4566")
+    ap.add_argument("--state-dir", default=".localcloud/state/glue")
+    ap.add_argument("--timeout-s", type=int, default=3600)
+    ap.add_argument("--log", default=None, help="log file (default: <state-dir>/logs/manual/<run id>.log)")
+    ap.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
+                    help="a job argument, e.g. source_uri=s3://b/k.csv (the -- is added; repeatable)")
+    ns = ap.parse_args(argv)
+    args = {}
+    for a in ns.arg:
+        key, sep, val = a.partition("=")
+        if not sep:
+            ap.error(f"--arg {a!r} is not KEY=VALUE")
+        args[key] = val
+    run_id = f"jr_{secrets.token_hex(32)}"
+    log_path = Path(ns.log or Path(ns.state_dir) / "logs" / "manual" / f"{run_id}.log")
+    result = run_glue_script(ns.script, args, endpoint_url=ns.endpoint_url, state_dir=Path(ns.state_dir),
+                             timeout_s=ns.timeout_s, log_path=log_path, job_run_id=run_id)
+    print(json.dumps({"state": result.state, "error_message": result.error_message, "log": str(log_path),
+                      "timings": result.timings}, indent=2))
+    return 0 if result.state == "SUCCEEDED" else 1
+

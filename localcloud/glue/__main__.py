@@ -1,0 +1,5 @@
+import sys
+
+from localcloud.glue.runner import main
+
+sys.exit(main())
