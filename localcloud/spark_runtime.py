@@ -307,6 +307,9 @@ def base_conf(app_name: str) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": "2g",
         "spark.sql.session.timeZone": "UTC",
+        # Loopback only: without these the driver's RPC and block manager bind the host address.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
         # Keep Spark's own spark-warehouse/ out of the caller's working directory.
         "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "lakepipe-spark-warehouse"),
     }
