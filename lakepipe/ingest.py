@@ -266,6 +266,11 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str) -> 
                 .partitionedBy(good[spec.split_column])
                 .tableProperty("format-version", "2")
                 .tableProperty("write.distribution-mode", "hash")
+                # Split values are data: a long or odd one must not become a directory name
+                # (255-byte file names, 1024-byte S3 keys). Object-storage layout without
+                # partition values in paths keeps data file paths short and hashed.
+                .tableProperty("write.object-storage.enabled", "true")
+                .tableProperty("write.object-storage.partitioned-paths", "false")
                 .create()  # Iceberg stages the table: created with its data in one commit, or not at all
             )
             return True
