@@ -185,18 +185,10 @@ locals {
   )
 }
 
-# Lifecycle: raw landing prefixes (tier then expire), rejects, Athena results, and noncurrent versions
-# plus incomplete multipart uploads everywhere.
+# Lifecycle: one whole-bucket rule (abort incomplete multipart uploads, expire noncurrent versions)
+# on every bucket, plus expiring rules for the raw landing prefixes, rejects and Athena results.
 locals {
-  common_rules = [
-    {
-      id              = "abort-incomplete-multipart"
-      prefix          = ""
-      transition_days = null
-      expire_days     = null
-    },
-  ]
-  lifecycle_rules = {
+  expiring_rules = {
     raw = concat(
       [for i, p in local.raw_prefixes : {
         id              = "raw-landing-${i}"
@@ -210,10 +202,9 @@ locals {
         transition_days = null
         expire_days     = var.rejects_retention_days
       }],
-      local.common_rules,
     )
-    warehouse = local.common_rules
-    artifacts = local.common_rules
+    warehouse = []
+    artifacts = []
     athena_results = [{
       id              = "query-results"
       prefix          = ""
@@ -227,22 +218,31 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   for_each = aws_s3_bucket.data
   bucket   = each.value.id
 
+  rule {
+    id     = "whole-bucket-hygiene"
+    status = "Enabled"
+
+    filter {
+      prefix = ""
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_retention_days
+    }
+  }
+
   dynamic "rule" {
-    for_each = local.lifecycle_rules[each.key]
+    for_each = local.expiring_rules[each.key]
     content {
       id     = rule.value.id
       status = "Enabled"
 
       filter {
         prefix = rule.value.prefix
-      }
-
-      abort_incomplete_multipart_upload {
-        days_after_initiation = 7
-      }
-
-      noncurrent_version_expiration {
-        noncurrent_days = var.noncurrent_version_retention_days
       }
 
       dynamic "transition" {
@@ -253,11 +253,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
         }
       }
 
-      dynamic "expiration" {
-        for_each = rule.value.expire_days == null ? [] : [rule.value.expire_days]
-        content {
-          days = expiration.value
-        }
+      expiration {
+        days = rule.value.expire_days
       }
     }
   }

@@ -53,7 +53,7 @@ run "definition_is_valid_json_naming_jobs_recorder_and_topic" {
     error_message = "Both record states must call the run recorder."
   }
   assert {
-    condition     = jsondecode(local.definition).States.Ingest.Resource == "arn:aws:states:::glue:startJobRun.sync" && !strcontains(local.definition, "$${")
+    condition     = jsondecode(local.definition).States.Ingest.Resource == "arn:aws:states:::glue:startJobRun.sync" && !strcontains(local.definition, join("", ["$", "{"]))
     error_message = "Every template variable must be rendered (partition included)."
   }
 }

@@ -72,12 +72,13 @@ run "lifecycle_rules_cover_raw_rejects_and_results" {
     error_message = "Raw landing prefixes and rejects/ need expiring lifecycle rules."
   }
   assert {
-    condition     = one(one(aws_s3_bucket_lifecycle_configuration.data["athena_results"].rule).expiration).days == 7
+    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.data["athena_results"].rule : one(r.expiration).days if r.id == "query-results"]) == 7
     error_message = "Athena query results must expire after query_results_retention_days."
   }
   assert {
-    condition     = alltrue(flatten([for c in values(aws_s3_bucket_lifecycle_configuration.data) : [for r in c.rule : one(r.abort_incomplete_multipart_upload).days_after_initiation == 7]]))
-    error_message = "Every rule must abort incomplete multipart uploads."
+    condition = alltrue([for c in values(aws_s3_bucket_lifecycle_configuration.data) : anytrue([for r in c.rule :
+    one(r.filter).prefix == "" && length(r.abort_incomplete_multipart_upload) == 1 && try(one(r.abort_incomplete_multipart_upload).days_after_initiation, 0) == 7])])
+    error_message = "Every bucket needs a whole-bucket rule aborting incomplete multipart uploads."
   }
 }
 
