@@ -11,6 +11,7 @@ proves it agrees with `jsonschema` on the real schema.
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import re
 from dataclasses import dataclass
@@ -25,13 +26,17 @@ class SpecError(ValueError):
     """A dataset spec that does not satisfy the schema or the cross-field rules."""
 
 
-def _schema_path() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "dataset.schema.json", here.parent / "datasets" / "dataset.schema.json"):
-        if candidate.is_file():
-            return candidate
+def _schema_text() -> str:
+    # importlib.resources, not Path(__file__): inside Glue, lakepipe is imported from a zip
+    # (--extra-py-files), where __file__ is not a real path.
+    packaged = importlib.resources.files("lakepipe").joinpath("dataset.schema.json")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parent.parent / "datasets" / "dataset.schema.json"
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
     raise FileNotFoundError(
-        "dataset.schema.json not found next to lakepipe/ (packaged) or in ../datasets/ (checkout)"
+        "dataset.schema.json not found inside the lakepipe package (packaged) or in ../datasets/ (checkout)"
     )
 
 
@@ -41,7 +46,7 @@ _SCHEMA_CACHE: dict[str, Any] | None = None
 def load_schema() -> dict[str, Any]:
     global _SCHEMA_CACHE
     if _SCHEMA_CACHE is None:
-        _SCHEMA_CACHE = json.loads(_schema_path().read_text(encoding="utf-8"))
+        _SCHEMA_CACHE = json.loads(_schema_text())
     return copy.deepcopy(_SCHEMA_CACHE)
 
 

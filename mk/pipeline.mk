@@ -14,7 +14,7 @@ $(GLUE_ZIP) $(LAMBDA_ZIP) &: $(PIPELINE_SOURCES) | venv
 test-unit: venv ## unit tests: pure logic, state machine, Lambdas against moto (no Spark)
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
-test-spark: venv spark-runtime ## Spark integration tests of both Glue jobs (local Iceberg, moto)
+test-spark: venv spark-runtime package ## Spark integration tests of both Glue jobs (local Iceberg, moto)
 	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/pipeline -q -m spark -p no:cacheprovider
 
 bench: venv spark-runtime ## time the ingest (1,000,000 rows) and view (20 x 50) jobs in local Spark
