@@ -316,7 +316,7 @@ def run_ingest(
     from pyspark.sql import functions as F
 
     table = table_name(spec, glue_catalog, s3tables_catalog)
-    ingested_at = (now or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
+    ingested_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     lines = _read_lines(spark, source_uri)
     header = parse_header_line(_read_header(lines, source_uri))
     layout = match_header(header, spec, source_uri)  # raises HeaderError naming file + columns

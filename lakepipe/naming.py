@@ -130,5 +130,5 @@ def execution_name(dataset: str, bucket: str, key: str, version: str) -> str:
     names, which would make 81, so the dataset part is cut to fit (the hash alone identifies
     the object).
     """
-    digest = hashlib.sha256("\0".join((bucket, key, version)).encode("utf-8")).hexdigest()[:40]
+    digest = hashlib.sha256(f"{bucket}\0{key}\0{version}".encode()).hexdigest()[:40]
     return f"{dataset[: EXECUTION_NAME_MAX - 41]}-{digest}"

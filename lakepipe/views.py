@@ -20,11 +20,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from lakepipe.ingest import q, table_name
+from lakepipe.ingest import table_name
 from lakepipe.naming import view_names
 from lakepipe.s3util import join_uri
 from lakepipe.spec import DatasetSpec
-from lakepipe.viewsql import ViewDefinition, ViewDefinitionError, build_view, check_sizes, check_trino, definition_sha256
+from lakepipe.viewsql import (
+    ViewDefinition,
+    ViewDefinitionError,
+    build_view,
+    check_sizes,
+    check_trino,
+    definition_sha256,
+)
 
 log = logging.getLogger("lakepipe.views")
 

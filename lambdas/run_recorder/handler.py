@@ -32,7 +32,7 @@ def _client():
 def _reader(uri: str) -> Any:
     try:
         part = get_json(_client(), uri)
-    except Exception:  # noqa: BLE001 - unreadable/invalid JSON report: null, logged
+    except Exception:
         logger.exception("could not read report", extra={"uri": uri})
         return None
     if part is None:

@@ -81,7 +81,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.info("duplicate delivery: execution already exists", extra=where)
             summary["duplicates"].append(where)
             continue
-        except Exception as e:  # noqa: BLE001 - every record is tried; raised below
+        except Exception as e:
             logger.exception("StartExecution failed", extra=where)
             summary["failed"].append({**where, "error": f"{type(e).__name__}: {e}"})
             continue

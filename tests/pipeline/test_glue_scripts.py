@@ -40,7 +40,7 @@ def world(tmp_path_factory):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    kw = dict(region_name=REGION, endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing")
+    kw = {"region_name": REGION, "endpoint_url": url, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     s3, glue = boto3.client("s3", **kw), boto3.client("glue", **kw)
     for b in (RAW, ARTIFACTS, WAREHOUSE):
         s3.create_bucket(Bucket=b)

@@ -16,7 +16,13 @@ from lakepipe.spec import load_spec_file, parse_spec
 from lakepipe.views import P_COLUMN_MAP, P_MANAGED_BY, P_SPLIT_VALUE, CatalogTarget, run_views
 
 from .conftest import CATALOG
-from .helpers import duckdb_with_table, run_spark_view_sql, run_trino_in_duckdb, stored_representations, write_csv
+from .helpers import (
+    duckdb_with_table,
+    run_spark_view_sql,
+    run_trino_in_duckdb,
+    stored_representations,
+    write_csv,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = CatalogTarget("aws", "us-east-1", "123456789012")

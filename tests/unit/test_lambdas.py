@@ -105,7 +105,7 @@ def test_new_version_of_same_key_starts_a_new_execution(trigger):
 
 
 def test_start_failure_is_raised_after_other_records(trigger, monkeypatch):
-    h, sfn, arn = trigger
+    h, _, arn = trigger
     monkeypatch.setenv("STATE_MACHINE_ARN", arn.replace("pipeline", "missing"))
     with pytest.raises(RuntimeError, match="failed to start"):
         h.lambda_handler({"Records": [record("incoming/entities/a.csv"), record("x/y.csv")]}, Ctx())

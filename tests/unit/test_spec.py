@@ -4,7 +4,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from lakepipe.spec import SpecError, apply_defaults, load_schema, load_spec_file, load_specs_list, parse_spec, schema_errors
+from lakepipe.spec import (
+    SpecError,
+    apply_defaults,
+    load_schema,
+    load_spec_file,
+    load_specs_list,
+    parse_spec,
+    schema_errors,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
