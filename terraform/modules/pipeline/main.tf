@@ -153,7 +153,7 @@ resource "aws_lambda_function" "recorder" {
   source_code_hash               = filebase64sha256(var.lambda_zip_path)
   memory_size                    = 256
   timeout                        = 60
-  reserved_concurrent_executions = 20
+  reserved_concurrent_executions = var.recorder_reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
 

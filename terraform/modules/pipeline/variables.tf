@@ -168,3 +168,14 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be a CloudWatch Logs retention value."
   }
 }
+
+variable "recorder_reserved_concurrency" {
+  description = "Reserved concurrent executions of the run recorder (one call per finished run)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.recorder_reserved_concurrency >= 1
+    error_message = "recorder_reserved_concurrency must be at least 1."
+  }
+}
