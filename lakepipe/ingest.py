@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ class IngestResult:
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     blank_lines: int = 0
     table_created: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,7 @@ class IngestResult:
             "rejects_by_reason": self.rejects_by_reason,
             "blank_lines": self.blank_lines,
             "table_created": self.table_created,
+            "seconds": self.seconds,
         }
 
 
@@ -323,15 +326,26 @@ def run_ingest(
     if layout.ignored:
         log.warning("%s: ignoring columns not in the dataset: %s", source_uri, list(layout.ignored))
 
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        seconds[name] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        log.info("%s: %.2fs", name, seconds[name])
+
     classified = classify(lines, spec, layout).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         offsets, by_reason, rows_read, rows_good, blank = _stats(classified)
+        lap("read_classify_count")
         n_rejected = sum(by_reason.values())
         rejects_uri = None
         if n_rejected:
             rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
             write_rejects(classified, offsets, spec, rejects_uri, source_uri=source_uri,
                           source_version=source_version, run_id=run_id, n_rejected=n_rejected)
+            lap("write_rejects")
         good = classified.where((F.col("_lp_kind") == "data") & F.col("_lp_reason").isNull()).select(
             *[F.col(c) for c in spec.data_columns],
             F.lit(source_uri).alias(SOURCE_FILE),
@@ -343,7 +357,9 @@ def run_ingest(
         # A local checkpoint of the good rows, taken from the cache, cuts that lineage; if an
         # executor is lost before the MERGE commits, the run fails and the table is unchanged.
         good = good.localCheckpoint(eager=True)
+        lap("checkpoint_good_rows")
         created = load_into_table(spark, good, spec, table, run_id)
+        lap("commit" if created else "diff_and_merge")
     finally:
         classified.unpersist()
     return IngestResult(
@@ -357,6 +373,7 @@ def run_ingest(
         rejects_by_reason=by_reason,
         blank_lines=blank,
         table_created=created,
+        seconds=seconds,
     )
 
 
