@@ -163,17 +163,18 @@ def classify(lines, spec: DatasetSpec, layout):
     rn = F.row_number().over(w)
     winner_value = F.first(value_c).over(w)
     winner_pos = F.first(pos).over(w)
-    dup_reason = F.when(value_c.eqNullSafe(winner_value), F.lit("duplicate_row")).otherwise(F.lit("duplicate_key"))
-    classified = (
-        staged.withColumn("_lp_rn", rn)
-        .withColumn("_lp_winner_value", winner_value)
-        .withColumn("_lp_winner_pos", winner_pos)
-        .withColumn("_lp_reason", F.when(candidate & (F.col("_lp_rn") > 1), dup_reason).otherwise(F.col("_lp_reason")))
-        .withColumn(
-            "_lp_detail",
-            F.when(candidate & (F.col("_lp_rn") > 1), F.lit("superseded by a later line")).otherwise(F.col("_lp_detail")),
-        )
-        .drop("_lp_grp", "_lp_rn", "_lp_winner_value", "_lp_bad_fields")
+    # All three window functions in ONE select over the same spec: one shuffle, one sort, one
+    # Window operator (a withColumn chain left projections between them: two Window operators).
+    staged = staged.select("*", rn.alias("_lp_rn"), winner_value.alias("_lp_winner_value"),
+                           winner_pos.alias("_lp_winner_pos"))
+    superseded = candidate & (F.col("_lp_rn") > 1)
+    dup_reason = F.when(value_c.eqNullSafe(F.col("_lp_winner_value")), F.lit("duplicate_row")).otherwise(
+        F.lit("duplicate_key"))
+    classified = staged.select(
+        *[c for c in staged.columns if c not in ("_lp_reason", "_lp_detail", "_lp_grp", "_lp_rn",
+                                                  "_lp_winner_value", "_lp_bad_fields")],
+        F.when(superseded, dup_reason).otherwise(F.col("_lp_reason")).alias("_lp_reason"),
+        F.when(superseded, F.lit("superseded by a later line")).otherwise(F.col("_lp_detail")).alias("_lp_detail"),
     )
     return classified
 
