@@ -5,7 +5,7 @@ GLUE_ZIP := $(BUILD)/glue/lakepipe.zip
 LAMBDA_ZIP := $(BUILD)/lambda/lakepipe_lambda.zip
 PIPELINE_SOURCES := $(shell find lakepipe lambdas -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null) datasets/dataset.schema.json pyproject.toml
 
-.PHONY: package test-unit test-spark bench
+.PHONY: package test-unit test-spark bench-jobs
 package: $(GLUE_ZIP) $(LAMBDA_ZIP) ## build build/glue/lakepipe.zip and build/lambda/lakepipe_lambda.zip (reproducible)
 
 $(GLUE_ZIP) $(LAMBDA_ZIP) &: $(PIPELINE_SOURCES) | venv
@@ -17,5 +17,5 @@ test-unit: venv ## unit tests: pure logic, state machine, Lambdas against moto (
 test-spark: venv spark-runtime package ## Spark integration tests of both Glue jobs (local Iceberg, moto)
 	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/pipeline -q -m spark -p no:cacheprovider
 
-bench: venv spark-runtime ## time the ingest (1,000,000 rows) and view (20 x 50) jobs in local Spark
+bench-jobs: venv spark-runtime ## the jobs' lakepipe logic in-process, per phase (1,000,000 rows; 20 x 50 views)
 	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_jobs.py

@@ -1,0 +1,21 @@
+# The local lake from a user's side (tools/local_lake.py, tools/bench_local.py): demo, run, query, bench.
+# They use the stack `make deploy-local` (mk/e2e.mk) applied into the local endpoint.
+DATASET ?= entities
+DIALECT ?= athena
+
+.PHONY: demo run query bench
+demo: deploy-local ## the main command: sample CSV -> pipeline -> views, shown through Athena and Spark
+	$(PY) tools/local_lake.py demo
+
+run: deploy-local ## make run INPUT=<csv> [DATASET=entities]: upload and run the pipeline; last line is a JSON summary
+	@test -n "$(INPUT)" || { echo "usage: make run INPUT=<csv> [DATASET=<name>]" >&2; exit 2; }
+	$(PY) tools/local_lake.py run "$(INPUT)" --dataset "$(DATASET)"
+
+query: venv spark-runtime ## make query DIALECT=athena|spark SQL='<sql>': print CSV, header first
+	@test -n "$(SQL)" || { echo "usage: make query DIALECT=athena|spark SQL='<sql>'" >&2; exit 2; }
+	$(PY) tools/local_lake.py query --dialect "$(DIALECT)" "$$LAKEPIPE_SQL"
+query: export LAKEPIPE_SQL = $(SQL)
+
+BENCH_ARGS ?=
+bench: venv spark-runtime package ## both jobs through the local Glue executor vs DuckDB (BENCH_ARGS='--rows N --splits N --keys N')
+	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_local.py $(BENCH_ARGS)
