@@ -1,148 +1,27 @@
-# Thin root: composes the modules; everything environment-specific is in terraform.tfvars
-# (environments/dev and environments/prod share this file; keep them identical).
-locals {
-  repo_root = "${path.root}/../../.."
-}
+# Thin root: the whole stack is terraform/modules/stack; everything environment-specific is in
+# terraform.tfvars (environments/dev and environments/prod share this file; keep them identical).
+module "stack" {
+  source = "../../modules/stack"
 
-data "aws_caller_identity" "current" {
-  count = var.account_id == null ? 1 : 0
-}
-
-data "aws_iam_session_context" "current" {
-  count = var.account_id == null ? 1 : 0
-  arn   = data.aws_caller_identity.current[0].arn
-}
-
-locals {
-  account_id           = var.account_id != null ? var.account_id : data.aws_caller_identity.current[0].account_id
-  lakeformation_admins = distinct(concat(var.lakeformation_admins, [for s in data.aws_iam_session_context.current : s.issuer_arn]))
-
-  lambda_zip_path   = coalesce(var.lambda_zip_path, "${local.repo_root}/build/lambda/lakepipe_lambda.zip")
-  glue_package_path = coalesce(var.glue_package_path, "${local.repo_root}/build/glue/lakepipe.zip")
-  glue_scripts_dir  = coalesce(var.glue_scripts_dir, "${local.repo_root}/glue_jobs")
-}
-
-# The same spec files the jobs and Lambdas read, with the schema defaults applied.
-module "datasets" {
-  source       = "../../modules/datasets"
-  datasets_dir = "${local.repo_root}/datasets"
-}
-
-locals {
-  datasets        = module.datasets.datasets
-  s3t_namespaces  = sort(distinct([for d in local.datasets : d.database if d.target == "s3tables"]))
-  s3tables_in_use = var.enable_s3tables || length(local.s3t_namespaces) > 0
-}
-
-module "storage" {
-  source = "../../modules/storage"
-
-  name_prefix        = var.name_prefix
-  environment        = var.environment
-  account_id         = local.account_id
-  datasets           = local.datasets
-  force_destroy      = var.force_destroy
-  raw_retention_days = var.raw_retention_days
-}
-
-module "s3tables" {
-  source = "../../modules/s3tables"
-  count  = local.s3tables_in_use ? 1 : 0
-
-  name_prefix = var.name_prefix
-  environment = var.environment
-  account_id  = local.account_id
-  namespaces  = local.s3t_namespaces
-  kms_key_arn = module.storage.kms_key_arn
-}
-
-module "catalog" {
-  source = "../../modules/catalog"
-
-  name_prefix               = var.name_prefix
-  environment               = var.environment
-  account_id                = local.account_id
-  datasets                  = local.datasets
-  warehouse_bucket_name     = module.storage.warehouse_bucket_name
-  warehouse_bucket_arn      = module.storage.warehouse_bucket_arn
-  kms_key_arn               = module.storage.kms_key_arn
-  job_role_arn              = module.glue_jobs.job_role_arn
-  lakeformation_admins      = local.lakeformation_admins
-  analyst_principals        = var.analyst_principals
-  s3tables_catalog_id       = local.s3tables_in_use ? module.s3tables[0].glue_catalog_id : null
-  s3tables_table_bucket_arn = local.s3tables_in_use ? module.s3tables[0].table_bucket_arn : null
-}
-
-module "glue_jobs" {
-  source = "../../modules/glue_jobs"
-
-  name_prefix                = var.name_prefix
-  environment                = var.environment
-  account_id                 = local.account_id
-  datasets                   = local.datasets
-  raw_bucket_name            = module.storage.raw_bucket_name
-  raw_bucket_arn             = module.storage.raw_bucket_arn
-  rejects_prefix             = module.storage.rejects_prefix
-  warehouse_bucket_name      = module.storage.warehouse_bucket_name
-  warehouse_bucket_arn       = module.storage.warehouse_bucket_arn
-  artifacts_bucket_name      = module.storage.artifacts_bucket_name
-  artifacts_bucket_arn       = module.storage.artifacts_bucket_arn
-  kms_key_arn                = module.storage.kms_key_arn
-  definer_role_arn           = module.catalog.definer_role_arn
-  s3tables_table_bucket_name = local.s3tables_in_use ? module.s3tables[0].table_bucket_name : null
-  s3tables_table_bucket_arn  = local.s3tables_in_use ? module.s3tables[0].table_bucket_arn : null
-  ingest_script_path         = "${local.glue_scripts_dir}/ingest_job.py"
-  view_script_path           = "${local.glue_scripts_dir}/view_job.py"
-  package_zip_path           = local.glue_package_path
-  worker_type                = var.worker_type
-  number_of_workers          = var.number_of_workers
-  view_worker_type           = var.view_worker_type
-  view_number_of_workers     = var.view_number_of_workers
-  max_concurrent_runs        = var.max_concurrent_runs
-  timeout_minutes            = var.job_timeout_minutes
-  log_retention_days         = var.log_retention_days
-}
-
-module "pipeline" {
-  source = "../../modules/pipeline"
-
-  name_prefix               = var.name_prefix
-  environment               = var.environment
-  account_id                = local.account_id
-  definition_template_path  = "${local.repo_root}/state_machines/pipeline.asl.json"
-  ingest_job_name           = module.glue_jobs.ingest_job_name
-  view_job_name             = module.glue_jobs.view_job_name
-  lambda_zip_path           = local.lambda_zip_path
-  artifacts_bucket_name     = module.storage.artifacts_bucket_name
-  artifacts_bucket_arn      = module.storage.artifacts_bucket_arn
-  kms_key_arn               = module.storage.kms_key_arn
-  alarm_email_subscriptions = var.alarm_email_subscriptions
-  log_retention_days        = var.log_retention_days
-}
-
-module "trigger" {
-  source = "../../modules/trigger"
-
-  name_prefix        = var.name_prefix
-  environment        = var.environment
-  account_id         = local.account_id
-  datasets           = local.datasets
-  raw_bucket_name    = module.storage.raw_bucket_name
-  raw_bucket_arn     = module.storage.raw_bucket_arn
-  state_machine_arn  = module.pipeline.state_machine_arn
-  lambda_zip_path    = local.lambda_zip_path
-  kms_key_arn        = module.storage.kms_key_arn
-  log_retention_days = var.log_retention_days
-}
-
-module "athena" {
-  source = "../../modules/athena"
-
-  name_prefix                    = var.name_prefix
   environment                    = var.environment
-  account_id                     = local.account_id
-  results_bucket_name            = module.storage.athena_results_bucket_name
-  kms_key_arn                    = module.storage.kms_key_arn
-  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
+  name_prefix                    = var.name_prefix
+  tags                           = var.tags
+  account_id                     = var.account_id
+  lakeformation_admins           = var.lakeformation_admins
+  analyst_principals             = var.analyst_principals
+  alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
+  enable_s3tables                = var.enable_s3tables
+  worker_type                    = var.worker_type
+  number_of_workers              = var.number_of_workers
+  view_worker_type               = var.view_worker_type
+  view_number_of_workers         = var.view_number_of_workers
+  max_concurrent_runs            = var.max_concurrent_runs
+  job_timeout_minutes            = var.job_timeout_minutes
+  log_retention_days             = var.log_retention_days
+  raw_retention_days             = var.raw_retention_days
+  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
+  lambda_zip_path                = var.lambda_zip_path
+  glue_package_path              = var.glue_package_path
+  glue_scripts_dir               = var.glue_scripts_dir
 }

@@ -1,0 +1,40 @@
+# The modules moved into modules/stack: existing state follows them instead of being destroyed and recreated.
+moved {
+  from = module.datasets
+  to   = module.stack.module.datasets
+}
+
+moved {
+  from = module.storage
+  to   = module.stack.module.storage
+}
+
+moved {
+  from = module.s3tables
+  to   = module.stack.module.s3tables
+}
+
+moved {
+  from = module.catalog
+  to   = module.stack.module.catalog
+}
+
+moved {
+  from = module.glue_jobs
+  to   = module.stack.module.glue_jobs
+}
+
+moved {
+  from = module.pipeline
+  to   = module.stack.module.pipeline
+}
+
+moved {
+  from = module.trigger
+  to   = module.stack.module.trigger
+}
+
+moved {
+  from = module.athena
+  to   = module.stack.module.athena
+}

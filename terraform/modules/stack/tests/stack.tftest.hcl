@@ -1,0 +1,110 @@
+# The composition: every module wired to the others, with the repository's real dataset specs and
+# state machine template (mock provider, no AWS).
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "210987654321", arn = "arn:aws:sts::210987654321:assumed-role/deployer/session" }
+  }
+  mock_data "aws_iam_session_context" {
+    defaults = { issuer_arn = "arn:aws:iam::210987654321:role/deployer" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::lakepipe-dev-bucket" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-role" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakepipe-dev-fn" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:lakepipe-dev-pipeline-failures" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:lakepipe-dev-trigger-dlq" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:lakepipe" }
+  }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakepipe-dev-pipeline" }
+  }
+  mock_resource "aws_s3tables_table_bucket" {
+    defaults = { arn = "arn:aws:s3tables:eu-west-1:123456789012:bucket/lakepipe-dev-tables" }
+  }
+}
+
+variables {
+  environment       = "dev"
+  account_id        = "123456789012"
+  force_destroy     = true
+  lambda_zip_path   = "../pipeline/tests/fixtures/lakepipe_lambda.zip"
+  glue_package_path = "../glue_jobs/tests/fixtures/lakepipe.zip"
+  glue_scripts_dir  = "../glue_jobs/tests/fixtures"
+
+  lakeformation_admins = ["arn:aws:iam::123456789012:role/terraform"]
+}
+
+run "composes_every_module_from_the_repository_specs" {
+  command = apply
+
+  assert {
+    condition     = toset(output.datasets) == toset(["entities", "regulatory"])
+    error_message = "The stack must deploy the repository's dataset specs."
+  }
+  assert {
+    condition     = output.dataset_raw_prefixes["entities"] == "incoming/entities/"
+    error_message = "Raw prefixes come from the specs."
+  }
+  assert {
+    condition     = output.table_bucket_arn == null && length(module.s3tables) == 0
+    error_message = "No table bucket when no dataset targets s3tables and enable_s3tables is false."
+  }
+  assert {
+    condition     = output.glue_job_names == { ingest = "lakepipe-dev-ingest", views = "lakepipe-dev-views" }
+    error_message = "Glue jobs are named <prefix>-<environment>-{ingest,views}."
+  }
+  assert {
+    condition     = jsondecode(module.pipeline.definition).States.Ingest.Parameters.JobName == output.glue_job_names.ingest
+    error_message = "The state machine must run the stack's ingest job."
+  }
+  assert {
+    condition     = length(data.aws_caller_identity.current) == 0 && local.account_id == "123456789012"
+    error_message = "An explicit account_id skips the caller identity lookup."
+  }
+  assert {
+    condition     = startswith(output.runs_location, "s3://") && endswith(output.runs_location, "/runs/")
+    error_message = "Reports go under runs/ of the artifacts bucket."
+  }
+}
+
+run "looks_up_account_and_adds_the_deployer_as_lake_formation_admin" {
+  command = plan
+
+  variables {
+    account_id           = null
+    enable_s3tables      = true
+    lakeformation_admins = ["arn:aws:iam::210987654321:role/ci"]
+  }
+
+  assert {
+    condition     = local.account_id == "210987654321"
+    error_message = "The account comes from aws_caller_identity when account_id is null."
+  }
+  assert {
+    condition     = toset(local.lakeformation_admins) == toset(["arn:aws:iam::210987654321:role/ci", "arn:aws:iam::210987654321:role/deployer"])
+    error_message = "The principal running Terraform becomes a Lake Formation admin."
+  }
+  assert {
+    condition     = length(module.s3tables) == 1
+    error_message = "enable_s3tables creates the table bucket."
+  }
+}
