@@ -7,8 +7,10 @@ export LOCALCLOUD_PORT LOCALCLOUD_DIR
 up: venv ## start the local AWS endpoint in the background on 127.0.0.1:$(LOCALCLOUD_PORT) (idempotent)
 	$(PY) -m localcloud up
 
-down: ## stop the local AWS endpoint and every process it started
+down: ## stop the local AWS endpoint and every process it started; forget the local Terraform state with it
 	@if [ -x $(PY) ]; then $(PY) -m localcloud down; else echo "localcloud not running (no venv)"; fi
+	@# The endpoint's resources lived in memory: the state of what `make deploy-local` applied is now stale.
+	rm -rf $(LOCALCLOUD_DIR)/terraform
 
 status: venv ## is the local endpoint answering?
 	$(PY) -m localcloud status

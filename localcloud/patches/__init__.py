@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("lambda_", "s3", "stepfunctions", "glue", "athena", "s3tables", "sqs", "lakeformation")
+MODULES = (
+    "lambda_", "lambda_logging", "s3", "s3_policy", "s3_logging", "stepfunctions", "glue", "athena", "s3tables",
+    "sqs", "lakeformation", "sts",
+)
 
 _applied = False
 

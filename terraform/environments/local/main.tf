@@ -1,0 +1,27 @@
+# Thin root around terraform/modules/stack for the local endpoint (localcloud/): the provider in
+# providers.tf points every service at it; the stack is the same one dev and prod deploy.
+module "stack" {
+  source = "../../modules/stack"
+
+  environment                    = var.environment
+  name_prefix                    = var.name_prefix
+  tags                           = var.tags
+  account_id                     = var.account_id
+  lakeformation_admins           = var.lakeformation_admins
+  analyst_principals             = var.analyst_principals
+  alarm_email_subscriptions      = var.alarm_email_subscriptions
+  force_destroy                  = var.force_destroy
+  enable_s3tables                = var.enable_s3tables
+  worker_type                    = var.worker_type
+  number_of_workers              = var.number_of_workers
+  view_worker_type               = var.view_worker_type
+  view_number_of_workers         = var.view_number_of_workers
+  max_concurrent_runs            = var.max_concurrent_runs
+  job_timeout_minutes            = var.job_timeout_minutes
+  log_retention_days             = var.log_retention_days
+  raw_retention_days             = var.raw_retention_days
+  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
+  lambda_zip_path                = var.lambda_zip_path
+  glue_package_path              = var.glue_package_path
+  glue_scripts_dir               = var.glue_scripts_dir
+}
