@@ -126,9 +126,11 @@ def column_names(keys: Iterable[str], reserved_columns: Iterable[str]) -> dict[s
 def execution_name(dataset: str, bucket: str, key: str, version: str) -> str:
     """`<dataset>-<40 hex of sha256(bucket NUL key NUL version)>` (docs/design.md).
 
-    Step Functions caps names at 80 characters; the schema allows 40-character dataset
-    names, which would make 81, so the dataset part is cut to fit (the hash alone identifies
-    the object).
+    Step Functions caps names at 80 characters; the schema caps dataset names at 39 so the
+    name always fits.
     """
     digest = hashlib.sha256(f"{bucket}\0{key}\0{version}".encode()).hexdigest()[:40]
-    return f"{dataset[: EXECUTION_NAME_MAX - 41]}-{digest}"
+    name = f"{dataset}-{digest}"
+    if len(name) > EXECUTION_NAME_MAX:
+        raise ValueError(f"dataset name {dataset!r} is longer than the schema allows (39 characters)")
+    return name

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.bench_jobs import make_csv  # noqa: E402
+from tools.bench_jobs import make_csv
 
 REGION = "us-east-1"
 RAW, ARTIFACTS, WAREHOUSE = "bench-raw", "bench-artifacts", "bench-warehouse"

@@ -28,10 +28,10 @@ from botocore.exceptions import ClientError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lakepipe.naming import execution_name  # noqa: E402
-from lakepipe.recorder import run_paths  # noqa: E402
-from lakepipe.s3util import get_json, split_s3_uri  # noqa: E402
-from lakepipe.spec import DatasetSpec, load_spec_file  # noqa: E402
+from lakepipe.naming import execution_name
+from lakepipe.recorder import run_paths
+from lakepipe.s3util import get_json
+from lakepipe.spec import DatasetSpec, load_spec_file
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -106,7 +106,7 @@ def upload(path: Path, bucket: str, key: str) -> str:
         raise StepError("upload", f"{path}: no such file")
     aws = Path(sys.executable).with_name("aws")
     cmd = [str(aws) if aws.exists() else "aws", "s3", "cp", str(path), f"s3://{bucket}/{key}", "--only-show-errors"]
-    done = subprocess.run(cmd, env=aws_env(), capture_output=True, text=True)
+    done = subprocess.run(cmd, env=aws_env(), check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise StepError("upload", f"aws s3 cp {path} failed: {done.stderr.strip() or done.stdout.strip()}")
     head = client("s3").head_object(Bucket=bucket, Key=key)
@@ -233,10 +233,11 @@ def spark_session_with_lake():
     """Local Spark whose `glue_catalog` shows the endpoint's Glue Data Catalog: its Iceberg tables and,
     as Iceberg views, the SPARK representation of every Glue view (default catalog glue_catalog, so
     `<db>.<view>` works as typed in Athena)."""
+    from sqlglot import exp
+
     from localcloud.glue.catalog_sync import presync_plan
     from localcloud.glue.driver import presync
     from localcloud.spark_runtime import local_spark_session
-    from sqlglot import exp
 
     state = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
     spark = local_spark_session("lakepipe-query", {"glue_catalog": str(state)},

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from lakepipe.naming import (
     MAX_COLUMN_NAME,
     MAX_VIEW_NAME,
@@ -80,4 +82,6 @@ def test_execution_name_contract():
     assert re.fullmatch(r"entities-[0-9a-f]{40}", n)
     assert n == execution_name("entities", "raw", "incoming/entities/a.csv", "v1")
     assert n != execution_name("entities", "raw", "incoming/entities/a.csv", "v2")
-    assert len(execution_name("a" * 40, "b", "k", "v")) == 80
+    assert len(execution_name("a" * 39, "b", "k", "v")) == 80
+    with pytest.raises(ValueError, match="longer than the schema allows"):
+        execution_name("a" * 40, "b", "k", "v")
