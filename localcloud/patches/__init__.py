@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 
 MODULES = (
-    "lambda_", "lambda_logging", "s3", "s3_policy", "s3_logging", "stepfunctions", "glue", "athena", "s3tables",
-    "sqs", "lakeformation", "sts",
+    "lambda_", "lambda_logging", "s3", "s3_events", "s3_policy", "s3_logging", "stepfunctions", "glue",
+    "athena", "s3tables", "sqs", "lakeformation", "sts",
 )
 
 _applied = False
