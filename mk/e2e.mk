@@ -21,6 +21,7 @@ deploy-local: venv package up tf-cli-config ## make up + terraform apply of envi
 	$(LOCAL_TF) apply -auto-approve -input=false -no-color -parallelism=$(LOCAL_TF_PARALLELISM) $(LOCAL_TF_VARS) >$(LOCAL_TF_DIR)/apply.log 2>&1 || { cat $(LOCAL_TF_DIR)/apply.log; exit 1; }; \
 	grep -E '^Apply complete' $(LOCAL_TF_DIR)/apply.log; \
 	printf 'terraform apply of %s took %.1fs (log %s)\n' $(LOCAL_ROOT) "$$(awk "BEGIN{print $$EPOCHREALTIME - $$start}")" $(LOCAL_TF_DIR)/apply.log
+	@$(LOCAL_TF) output -json > $(LOCALCLOUD_DIR)/stack.json  # read by tools/local_lake.py (make run/query/demo)
 	@$(LOCAL_TF) output -no-color
 
 plan-local: tf-cli-config ## terraform plan of environments/local against the running endpoint (exit 2 = changes)

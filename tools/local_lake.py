@@ -229,44 +229,54 @@ def athena_query(sql: str, deadline_s: float = 120) -> list[list[str | None]]:
     return rows  # Athena's first row is the header
 
 
-def spark_session_with_lake():
-    """Local Spark whose `glue_catalog` shows the endpoint's Glue Data Catalog: its Iceberg tables and,
-    as Iceberg views, the SPARK representation of every Glue view (default catalog glue_catalog, so
-    `<db>.<view>` works as typed in Athena)."""
-    from sqlglot import exp
+class SparkLake:
+    """Local Spark whose `glue_catalog` mirrors the endpoint's Glue Data Catalog: its Iceberg tables and,
+    as Iceberg views, the SPARK representation of every Glue view. glue_catalog is the default catalog,
+    so `<db>.<view>` works as typed in the Athena console."""
 
-    from localcloud.glue.catalog_sync import presync_plan
-    from localcloud.glue.driver import presync
-    from localcloud.spark_runtime import local_spark_session
+    def __init__(self):
+        from localcloud.spark_runtime import local_spark_session
 
-    state = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
-    spark = local_spark_session("lakepipe-query", {"glue_catalog": str(state)},
-                                {"spark.sql.defaultCatalog": "glue_catalog"})
-    glue = client("glue")
-    presync(spark, {"presync": presync_plan(glue), "glue_catalogs": ["glue_catalog"],
-                    "catalogs": {"glue_catalog": str(state)}})
-    for page in glue.get_paginator("get_databases").paginate():
-        for db in page["DatabaseList"]:
-            for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
-                for t in tpage["TableList"]:
-                    reps = (t.get("ViewDefinition") or {}).get("Representations") or []
-                    spark_sql = next((r.get("ViewOriginalText") for r in reps if r.get("Dialect") == "SPARK"), None)
-                    if t.get("TableType") != "VIRTUAL_VIEW" or not spark_sql:
-                        continue
-                    name = exp.table_(t["Name"], db=db["Name"], catalog="glue_catalog", quoted=True).sql("spark")
-                    spark.sql(f"CREATE OR REPLACE VIEW {name} AS {spark_sql}")
-    return spark
+        self.state = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
+        self.spark = local_spark_session("lakepipe-query", {"glue_catalog": str(self.state)},
+                                         {"spark.sql.defaultCatalog": "glue_catalog"})
+
+    def sync(self) -> None:
+        """Pick up what the pipeline changed in the Glue Data Catalog since the last sync."""
+        from sqlglot import exp
+
+        from localcloud.glue.catalog_sync import presync_plan
+        from localcloud.glue.driver import presync
+
+        glue = client("glue")
+        presync(self.spark, {"presync": presync_plan(glue), "glue_catalogs": ["glue_catalog"],
+                             "catalogs": {"glue_catalog": str(self.state)}})
+        for page in glue.get_paginator("get_databases").paginate():
+            for db in page["DatabaseList"]:
+                for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
+                    for t in tpage["TableList"]:
+                        reps = (t.get("ViewDefinition") or {}).get("Representations") or []
+                        text = next((r.get("ViewOriginalText") for r in reps if r.get("Dialect") == "SPARK"), None)
+                        if t.get("TableType") != "VIRTUAL_VIEW" or not text:
+                            continue
+                        name = exp.table_(t["Name"], db=db["Name"], catalog="glue_catalog", quoted=True)
+                        self.spark.sql(f"CREATE OR REPLACE VIEW {name.sql('spark')} AS {text}")
+
+    def query(self, sql: str) -> list[list[str | None]]:
+        df = self.spark.sql(sql)
+        return [list(df.columns)] + [[None if v is None else str(v) for v in r] for r in df.collect()]
+
+    def stop(self) -> None:
+        self.spark.stop()
 
 
 def spark_query(sql: str) -> list[list[str | None]]:
-    spark = spark_session_with_lake()
+    lake = SparkLake()
     try:
-        df = spark.sql(sql)
-        rows = [list(df.columns)]
-        rows += [[None if v is None else str(v) for v in r] for r in df.collect()]
-        return rows
+        lake.sync()
+        return lake.query(sql)
     finally:
-        spark.stop()
+        lake.stop()
 
 
 def to_csv(rows: list[list[str | None]]) -> str:

@@ -106,11 +106,12 @@ def _duckdb():
             con = duckdb.connect(config={"extension_directory": str(ext_dir), "autoinstall_known_extensions": False,
                                          "autoload_known_extensions": True})
             for package, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_iceberg", "iceberg")):
-                installed = con.execute(
-                    "SELECT installed FROM duckdb_extensions() WHERE extension_name = ?", [name]).fetchone()
-                if not (installed and installed[0]):
-                    con.execute(f"INSTALL '{_extension_file(package, name)}'")
-            con.execute("LOAD iceberg")
+                try:
+                    con.execute(f"LOAD {name}")
+                except duckdb.Error:
+                    # Not installed, or an install cut short (a *.tmp-* file left): install again.
+                    con.execute(f"FORCE INSTALL '{_extension_file(package, name)}'")
+                    con.execute(f"LOAD {name}")
             _duck = con
         return _duck.cursor()
 
@@ -127,9 +128,10 @@ def warm_up() -> None:
 
 
 def _local_path(location: str) -> str:
-    if location.startswith("file://"):
-        return unquote(urlparse(location).path)
-    if "://" in location:
+    parsed = urlparse(location)
+    if parsed.scheme == "file":  # file:///x and Iceberg's (Hadoop's) file:/x
+        return unquote(parsed.path)
+    if parsed.scheme:
         raise QueryError(f"Iceberg metadata_location {location} is not a local path or file:// URI; the local "
                          f"Athena reads only tables on the local disk")
     return location

@@ -1,0 +1,146 @@
+"""The user's path end to end, through tools/local_lake.py (what `make run`, `make query` and `make demo`
+use): upload with the AWS CLI, wait for the execution, then check the table, the views in Athena and in
+Spark, a re-delivery that changes nothing, and a file with a missing column that fails loudly and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from tools import local_lake
+
+from .conftest import REPO, DeployedStack, wait_for
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = REPO / "sample_data" / "entities_sample.csv"
+MISSING_COLUMN = REPO / "tests" / "pipeline" / "data" / "missing_column.csv"
+DEADLINE_S = 900
+TABLE_SQL = ("SELECT entity1, entity2, entity3, entity4, key, value, lakepipe_source_file, "
+             "CAST(lakepipe_ingested_at AS varchar) AS ingested_at, lakepipe_run_id "
+             "FROM lake.entities ORDER BY entity1, entity2, entity3, entity4, key")
+
+
+@pytest.fixture(scope="module")
+def lake(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
+    """tools/local_lake.py pointed at the private stack."""
+    outputs = tmp_path_factory.mktemp("lake") / "stack.json"
+    outputs.write_text(json.dumps(deployed_stack.outputs))
+    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch_module.setenv(k, deployed_stack.env[k])
+    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
+    spark = local_lake.SparkLake()
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def expected_rows() -> dict[tuple, str]:
+    """Natural key -> value from the sample CSV (the last line of a key wins; the sample is clean)."""
+    with open(SAMPLE, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    return {(r["entity1"], r["entity2"], r["entity3"], r["entity4"], r["key"]): r["value"] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def first_run(lake):
+    summary, record = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
+    assert summary["status"] == "SUCCEEDED", summary
+    return summary, record
+
+
+def test_run_summary_and_record(first_run):
+    summary, record = first_run
+    expected = expected_rows()
+    assert summary["table"] == "lake.entities"
+    assert summary["rows_read"] == summary["rows_loaded"] == len(expected)
+    assert summary["rows_rejected"] == 0 and summary["error"] is None
+    assert record["status"] == "SUCCEEDED" and record["error"] is None
+    assert {v["split_value"] for v in summary["views"]} == {k[0] for k in expected}
+
+
+def test_table_holds_the_sample_rows(first_run):
+    rows = local_lake.athena_query(TABLE_SQL)
+    got = {tuple(r[:5]): r[5] for r in rows[1:]}
+    assert got == expected_rows()
+
+
+def test_every_view_has_both_representations(first_run, deployed_stack: DeployedStack):
+    summary, _ = first_run
+    glue = deployed_stack.client("glue")
+    for v in summary["views"]:
+        db, name = v["view"].split(".")
+        table = glue.get_table(DatabaseName=db, Name=name)["Table"]
+        assert table["TableType"] == "VIRTUAL_VIEW"
+        assert table["Parameters"]["lakepipe.managed_by"] == "entities"
+        assert table["Parameters"]["lakepipe.split_value"] == v["split_value"]
+        dialects = {r["Dialect"] for r in table["ViewDefinition"]["Representations"]}
+        assert dialects == {"SPARK", "ATHENA"}
+        assert len(table["StorageDescriptor"]["Columns"]) == v["columns"]
+
+
+def test_each_view_answers_the_same_in_athena_and_spark(first_run, lake, deployed_stack: DeployedStack):
+    summary, _ = first_run
+    glue = deployed_stack.client("glue")
+    lake.sync()
+    expected = expected_rows()
+    for v in summary["views"]:
+        sql = f"SELECT * FROM {v['view']} ORDER BY entity2, entity3, entity4"
+        athena, spark = local_lake.athena_query(sql), lake.query(sql)
+        assert athena == spark, f"{v['view']}: Athena and Spark disagree"
+        header, body = athena[0], athena[1:]
+        assert len(header) == v["columns"] and body
+        db, name = v["view"].split(".")
+        column_map = json.loads(glue.get_table(DatabaseName=db, Name=name)["Table"]["Parameters"]["lakepipe.column_map"])
+        # Every cell of the view is the sample's value for (split, ids, key), or null where the sample has none.
+        for row in body:
+            for col, cell in zip(header[4:], row[4:], strict=True):
+                assert expected.get((*row[:4], column_map[col])) == cell
+
+
+def test_same_file_again_changes_no_rows(first_run):
+    before = local_lake.athena_query(TABLE_SQL)
+    summary, _ = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
+    assert summary["status"] == "SUCCEEDED", summary
+    assert summary["rows_loaded"] == len(expected_rows())
+    assert local_lake.athena_query(TABLE_SQL) == before
+
+
+def test_missing_column_fails_loudly_and_changes_nothing(first_run, deployed_stack: DeployedStack):
+    # An SQS queue on the failure topic receives the SNS notification.
+    sqs, sns = deployed_stack.client("sqs"), deployed_stack.client("sns")
+    queue_url = sqs.create_queue(QueueName="e2e-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=deployed_stack.outputs["failure_topic_arn"], Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    before = local_lake.athena_query(TABLE_SQL)
+
+    summary, record = local_lake.run_file(MISSING_COLUMN, "entities", DEADLINE_S)
+
+    assert summary["status"] == "FAILED"
+    assert MISSING_COLUMN.name in summary["error"] and "missing" in summary["error"], summary["error"]
+    assert record is not None and record["status"] == "FAILED" and record["ingest"] is None
+    sfn = deployed_stack.client("stepfunctions")
+    arn = [e for e in sfn.list_executions(stateMachineArn=deployed_stack.outputs["state_machine_arn"],
+                                          statusFilter="FAILED")["executions"]]
+    assert arn, "the failed execution is listed"
+    history_error = local_lake.execution_error(arn[0]["executionArn"])
+    assert history_error and MISSING_COLUMN.name in history_error
+
+    def notification():
+        msgs = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        return [m["Body"] for m in msgs if MISSING_COLUMN.name in m["Body"]]
+
+    bodies = wait_for(notification, 60, "the SNS failure notification")
+    assert "missing" in bodies[0]
+    assert local_lake.athena_query(TABLE_SQL) == before
