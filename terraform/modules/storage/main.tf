@@ -134,6 +134,9 @@ resource "aws_s3_bucket_logging" "data" {
   bucket        = each.value.id
   target_bucket = aws_s3_bucket.access_logs.id
   target_prefix = "${each.key}/"
+
+  # Log delivery is authorised by the access-log bucket's policy: have it in place first.
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_s3_bucket_policy" "data" {
