@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from . import config
+from .processes import group_members
 
 
 def health(port: int, timeout: float = 1.0) -> dict | None:
@@ -115,18 +116,6 @@ def _tail(path: Path, n: int = 30) -> str:
         return "(no log)"
 
 
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().split(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
-
-
 def _stop(pid: int, grace_s: float) -> bool:
     """SIGTERM the endpoint, wait, then SIGKILL its whole process group (it is the group leader)."""
     try:
@@ -141,9 +130,9 @@ def _stop(pid: int, grace_s: float) -> bool:
     except (ProcessLookupError, PermissionError):
         pass
     end = time.monotonic() + 5
-    while time.monotonic() < end and (_alive(pid) or _group_members(pid)):
+    while time.monotonic() < end and (_alive(pid) or group_members(pid)):
         time.sleep(0.05)
-    return not _alive(pid) and not _group_members(pid)
+    return not _alive(pid) and not group_members(pid)
 
 
 def down(settings: config.Settings) -> int:
@@ -151,14 +140,14 @@ def down(settings: config.Settings) -> int:
     if not pid:
         print("localcloud not running (no pid file)")
         return 0
-    if not _alive(pid) and not _group_members(pid):
+    if not _alive(pid) and not group_members(pid):
         print(f"localcloud not running (stale pid {pid})")
         settings.pid_file.unlink(missing_ok=True)
         return 0
     ok = _stop(pid, 15)
     settings.pid_file.unlink(missing_ok=True)
     if not ok:
-        print(f"localcloud: processes of group {pid} still alive: {_group_members(pid)}", file=sys.stderr)
+        print(f"localcloud: processes of group {pid} still alive: {group_members(pid)}", file=sys.stderr)
         return 1
     print(f"localcloud stopped (pid {pid})")
     return 0

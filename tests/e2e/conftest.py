@@ -28,6 +28,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.processes import group_members
+
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO / "terraform" / "environments" / "local"
 REGION = "us-east-1"  # terraform/environments/local/terraform.tfvars
@@ -50,18 +52,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: 
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last value: {last!r}")
-
-
-def _group_members(pgid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().split(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
 
 
 @dataclass
@@ -178,6 +168,6 @@ def deployed_stack(tmp_path_factory) -> Iterator[DeployedStack]:
     finally:
         down = subprocess.run([sys.executable, "-m", "localcloud", "down"], env=lc_env, cwd=REPO,
                               capture_output=True, text=True, check=False)
-        left = _group_members(pid)
+        left = group_members(pid)
         assert down.returncode == 0, down.stdout + down.stderr
         assert left == [], f"processes left behind by the endpoint: {left}"

@@ -16,6 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.processes import group_members
+
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 
@@ -43,18 +45,6 @@ class Endpoint:
         return (self.home / "endpoint.log").read_text(errors="replace")
 
 
-def _group_members(pgid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().split(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
 def start_endpoint(tmp: Path, extra_env: dict[str, str] | None = None):
     port = free_port()
     env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_DIR=str(tmp / "localcloud"), **(extra_env or {}))
@@ -70,7 +60,7 @@ def start_endpoint(tmp: Path, extra_env: dict[str, str] | None = None):
         down = subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=REPO,
                               capture_output=True, text=True, check=False)
         assert down.returncode == 0, down.stdout + down.stderr
-        assert _group_members(pid) == [], f"processes left behind: {_group_members(pid)}"
+        assert group_members(pid) == [], f"processes left behind: {group_members(pid)}"
 
     return ep, stop
 
