@@ -34,8 +34,13 @@ lint: venv ## ruff over all Python
 
 include $(sort $(wildcard mk/*.mk))
 
-test: $(TEST_TARGETS) ## run every test (unit, terraform, spark, local endpoint, end to end)
-	@echo "make test: all of [$(TEST_TARGETS)] passed"
+# Cheap and fast first, so a broken change fails in seconds; anything not listed runs last.
+TEST_ORDER := lint test-unit tf-check test-spark-runtime test-spark test-localcloud test-e2e
+TEST_RUN := $(foreach t,$(TEST_ORDER),$(filter $(t),lint $(TEST_TARGETS))) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
+
+test: ## run every test (lint, unit, terraform, spark, local endpoint, end to end)
+	@for t in $(TEST_RUN); do echo "== make $$t"; $(MAKE) --no-print-directory $$t || exit 1; done
+	@echo "make test: all of [$(TEST_RUN)] passed"
 
 clean: ## remove build outputs and caches (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache
