@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import subprocess
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -52,15 +56,58 @@ def expected_rows() -> dict[tuple, str]:
     return {(r["entity1"], r["entity2"], r["entity3"], r["entity4"], r["key"]): r["value"] for r in rows}
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return False
+    return False
+
+
+class ListeningWatcher(threading.Thread):
+    """Samples `ss -ltnp` while the pipeline runs; records listening sockets of the endpoint's process
+    tree (Lambda handlers, Glue drivers, their JVMs) that are not on 127.0.0.1."""
+
+    def __init__(self, endpoint_pid: int):
+        super().__init__(daemon=True)
+        self.endpoint_pid, self.stop_event, self.samples, self.offenders = endpoint_pid, threading.Event(), 0, set()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=False).stdout
+            for line in out.splitlines():
+                local = line.split()[3]
+                for pid in map(int, re.findall(r"pid=(\d+)", line)):
+                    if _descends_from(pid, self.endpoint_pid) and not re.match(r"(\[::ffff:)?127\.0\.0\.1", local):
+                        self.offenders.add(f"{local} pid {pid}")
+            self.samples += 1
+            self.stop_event.wait(0.5)
+
+
 @pytest.fixture(scope="module")
-def first_run(lake):
-    summary, record = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
+def first_run(lake, deployed_stack: DeployedStack):
+    watcher = ListeningWatcher(int((deployed_stack.home / "pid").read_text()))
+    watcher.start()
+    try:
+        summary, record = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
+    finally:
+        watcher.stop_event.set()
+        watcher.join()
     assert summary["status"] == "SUCCEEDED", summary
-    return summary, record
+    return summary, record, watcher
+
+
+def test_nothing_listens_beyond_loopback_during_a_run(first_run):
+    watcher = first_run[2]
+    assert watcher.samples > 5, "the watcher sampled during the run"
+    assert watcher.offenders == set(), f"non-loopback listeners in the endpoint's process tree: {watcher.offenders}"
 
 
 def test_run_summary_and_record(first_run):
-    summary, record = first_run
+    summary, record, _ = first_run
     expected = expected_rows()
     assert summary["table"] == "lake.entities"
     assert summary["rows_read"] == summary["rows_loaded"] == len(expected)
@@ -76,7 +123,7 @@ def test_table_holds_the_sample_rows(first_run):
 
 
 def test_every_view_has_both_representations(first_run, deployed_stack: DeployedStack):
-    summary, _ = first_run
+    summary, _, _ = first_run
     glue = deployed_stack.client("glue")
     for v in summary["views"]:
         db, name = v["view"].split(".")
@@ -90,7 +137,7 @@ def test_every_view_has_both_representations(first_run, deployed_stack: Deployed
 
 
 def test_each_view_answers_the_same_in_athena_and_spark(first_run, lake, deployed_stack: DeployedStack):
-    summary, _ = first_run
+    summary, _, _ = first_run
     glue = deployed_stack.client("glue")
     lake.sync()
     expected = expected_rows()
