@@ -4,7 +4,7 @@ LOCALCLOUD_DIR ?= $(CURDIR)/.localcloud
 export LOCALCLOUD_PORT LOCALCLOUD_DIR
 
 .PHONY: up down status test-localcloud bench-athena
-up: venv ## start the local AWS endpoint in the background on 127.0.0.1:$(LOCALCLOUD_PORT) (idempotent)
+up: venv spark-runtime ## start the local AWS endpoint in the background on 127.0.0.1:$(LOCALCLOUD_PORT) (idempotent)
 	$(PY) -m localcloud up
 
 down: ## stop the local AWS endpoint and every process it started; forget the local Terraform state with it
