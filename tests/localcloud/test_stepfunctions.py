@@ -5,12 +5,11 @@ Runs against a fake Glue runner (always) and the real Glue runner (when localclo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from .conftest import REPO, create_role, make_zip, start_endpoint, wait_for
+from .conftest import create_role, make_zip, start_endpoint, wait_for
 
 pytestmark = pytest.mark.localcloud
 
@@ -29,10 +28,6 @@ print("good job", args["run_id"], args["uri"])
 BAD_SCRIPT = '''
 raise RuntimeError("second job exploded: partition 7 is corrupt")
 '''
-
-REAL_RUNNER = importlib.util.find_spec("localcloud.glue.runner") is not None or (
-    REPO / "localcloud" / "glue" / "runner.py").exists()
-
 
 def definition(fn_arn: str, topic_arn: str) -> str:
     glue_task = lambda job, result: {
@@ -139,7 +134,6 @@ def test_chain_with_fake_runner(tmp_path):
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(not REAL_RUNNER, reason="localcloud/glue/runner.py (the real Glue runner) is not in the tree yet")
 def test_chain_with_real_glue_runner(tmp_path):
     ep, stop = start_endpoint(tmp_path)
     try:
