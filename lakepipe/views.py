@@ -25,12 +25,16 @@ from lakepipe.naming import view_names
 from lakepipe.s3util import join_uri
 from lakepipe.spec import DatasetSpec
 from lakepipe.viewsql import (
+    ATHENA_S3TABLES_CATALOG,
+    BaseTable,
     ViewDefinition,
     ViewDefinitionError,
     build_view,
     check_sizes,
     check_trino,
     definition_sha256,
+    glue_base_table,
+    s3tables_base_table,
 )
 
 log = logging.getLogger("lakepipe.views")
@@ -53,8 +57,10 @@ class CatalogTarget:
     region: str
     account: str
 
-    def table_arn(self, database: str, table: str) -> str:
-        return f"arn:{self.partition}:glue:{self.region}:{self.account}:table/{database}/{table}"
+    def table_arn(self, database: str, table: str, catalog_path: str | None = None) -> str:
+        """Glue table ARN; catalog_path names a child catalog (`s3tablescatalog/<bucket>`)."""
+        path = f"{catalog_path}/{database}/{table}" if catalog_path else f"{database}/{table}"
+        return f"arn:{self.partition}:glue:{self.region}:{self.account}:table/{path}"
 
 
 def discover_target(sts_client, region: str) -> CatalogTarget:
@@ -147,17 +153,34 @@ def _existing_tables(glue, database: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def base_table(spec: DatasetSpec, target: CatalogTarget, *, s3tables_catalog: str,
+               s3tables_table_bucket: str | None) -> tuple[BaseTable, str]:
+    """How each engine names the dataset's table, and its Glue ARN (the views' SubObject)."""
+    if spec.target == "glue":
+        return glue_base_table(spec.database, spec.table), target.table_arn(spec.database, spec.table)
+    if not s3tables_table_bucket:
+        raise ViewJobError(
+            f"dataset {spec.name} has target s3tables: --s3tables_table_bucket (the table bucket's name) is "
+            "required to name its table in the views (modules/glue_jobs sets it when S3 Tables is enabled)")
+    try:
+        base = s3tables_base_table(spec.database, spec.table, spark_catalog=s3tables_catalog,
+                                   table_bucket=s3tables_table_bucket)
+    except ViewDefinitionError as e:
+        raise ViewJobError(f"dataset {spec.name}: {e}") from e
+    arn = target.table_arn(spec.database, spec.table, f"{ATHENA_S3TABLES_CATALOG}/{s3tables_table_bucket}")
+    return base, arn
+
+
 def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_role_arn: str,
-              glue_catalog: str = "glue_catalog", s3tables_catalog: str = "s3tables_catalog") -> dict[str, Any]:
-    if spec.target != "glue":
-        # An S3 Tables table lives in the s3tablescatalog federated catalog; its ARN and the
-        # engines' names for it need the table bucket, which the spec does not carry yet.
-        raise ViewJobError(f"dataset {spec.name}: views over target {spec.target!r} are not supported yet")
+              glue_catalog: str = "glue_catalog", s3tables_catalog: str = "s3tables_catalog",
+              s3tables_table_bucket: str | None = None) -> dict[str, Any]:
     if not definer_role_arn:
         raise ViewJobError("--definer_role_arn is required (Glue views are defined by an IAM role)")
+    base, base_arn = base_table(spec, target, s3tables_catalog=s3tables_catalog,
+                                s3tables_table_bucket=s3tables_table_bucket)
     table = table_name(spec, glue_catalog, s3tables_catalog)
+    # Two-part names (target glue) resolve in the Glue catalog, as they do for the view's readers.
     catalog = glue_catalog
-    base_arn = target.table_arn(spec.database, spec.table)
     keys_by_split = split_keys(spark, spec, table)
     names = view_names(keys_by_split, spec.view_prefix)
     db = spec.views_database
@@ -167,7 +190,7 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     conflicts: list[str] = []
     wanted: set[str] = set()
     for split_value in sorted(keys_by_split):
-        view = build_view(spec, split_value, keys_by_split[split_value], names[split_value])
+        view = build_view(spec, split_value, keys_by_split[split_value], names[split_value], base)
         spark_sql, trino_sql = view.spark_sql(), view.trino_sql()
         check_sizes(view, spark_sql, trino_sql)
         check_trino(trino_sql, view.columns)
@@ -219,6 +242,7 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
         definer_role_arn=args.get("definer_role_arn", ""),
         glue_catalog=args.get("glue_catalog") or "glue_catalog",
         s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
+        s3tables_table_bucket=args.get("s3tables_table_bucket"),
     )
     put_json(session.client("s3", region_name=region),
              join_uri(args["runs_location"], spec.name, args["run_id"], "views.json"), report)

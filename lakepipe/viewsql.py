@@ -10,15 +10,21 @@ the statement's structure. Both renderings come from the same tree:
     WHERE split = '<split value>'
     GROUP BY split, id1..
 
-Tables are referenced with two-part names (`database.table`): a Glue Data Catalog view
-lives in the same catalog as its base table, so neither representation names an engine's
-catalog (Spark's `glue_catalog`, Athena's `AwsDataCatalog`).
+The base table is the one thing the two renderings name differently (`BaseTable`):
+- target glue: two-part `database.table` in both. The view lives in the same catalog as its
+  base table, so neither representation names an engine's catalog (Spark's `glue_catalog`,
+  Athena's `AwsDataCatalog`).
+- target s3tables: the table is in the federated catalog `s3tablescatalog/<table bucket>`, the
+  view in a database of the default catalog (Athena cannot create views inside S3 Tables
+  catalogs), so each engine gets a three-part name: Athena `"s3tablescatalog/<bucket>".ns.table`,
+  Spark `<spark catalog>.ns.table` with the catalog name the jobs' `--conf` configures.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -45,24 +51,59 @@ def _col(name: str) -> exp.Column:
     return exp.Column(this=_ident(name))
 
 
+# An S3 Tables table bucket name: 3-63 characters, lowercase letters, digits and hyphens.
+_TABLE_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+ATHENA_S3TABLES_CATALOG = "s3tablescatalog"
+
+
+@dataclass(frozen=True)
+class BaseTable:
+    """The view's one base table, as Spark and as Athena name it."""
+
+    spark: exp.Table
+    athena: exp.Table
+
+
+def glue_base_table(database: str, table: str) -> BaseTable:
+    ref = exp.Table(this=_ident(table), db=_ident(database))
+    return BaseTable(spark=ref, athena=ref.copy())
+
+
+def s3tables_base_table(namespace: str, table: str, *, spark_catalog: str, table_bucket: str) -> BaseTable:
+    if not _TABLE_BUCKET.match(table_bucket or ""):
+        raise ViewDefinitionError(f"{table_bucket!r} is not an S3 Tables table bucket name")
+    if not spark_catalog:
+        raise ViewDefinitionError("the Spark catalog name of the S3 Tables catalog is empty")
+    return BaseTable(
+        spark=exp.Table(this=_ident(table), db=_ident(namespace), catalog=_ident(spark_catalog)),
+        athena=exp.Table(this=_ident(table), db=_ident(namespace),
+                         catalog=_ident(f"{ATHENA_S3TABLES_CATALOG}/{table_bucket}")),
+    )
+
+
 @dataclass(frozen=True)
 class ViewDefinition:
     split_value: str
     view_name: str
     columns: tuple[str, ...]  # view column names, in order
     column_map: dict[str, str]  # key column name -> key (only the pivoted key columns)
-    query: exp.Select = field(compare=False, repr=False)
+    query: exp.Select = field(compare=False, repr=False)  # FROM the Spark name of the base table
+    base: BaseTable = field(compare=False, repr=False)
 
     def spark_sql(self) -> str:
         return self.query.sql(dialect="spark")
 
     def trino_sql(self) -> str:
-        return self.query.sql(dialect="trino")
+        athena = self.query.copy()
+        athena.set("from_", exp.From(this=self.base.athena.copy()))
+        return athena.sql(dialect="trino")
 
 
 def build_view(
-    spec: DatasetSpec, split_value: str, keys: list[str], view_name: str
+    spec: DatasetSpec, split_value: str, keys: list[str], view_name: str, base: BaseTable | None = None
 ) -> ViewDefinition:
+    """base: where the table is; None means `spec.database`.`spec.table` (target glue)."""
+    base = base or glue_base_table(spec.database, spec.table)
     if not keys:
         raise ViewDefinitionError(f"split value {split_value!r} has no keys; nothing to pivot")
     fixed = [spec.split_column, *spec.id_columns]
@@ -81,7 +122,7 @@ def build_view(
         projections.append(exp.alias_(exp.Max(this=case), _ident(names[k])))
     query = (
         exp.select(*projections)
-        .from_(exp.Table(this=_ident(spec.table), db=_ident(spec.database)))
+        .from_(base.spark.copy())
         .where(exp.EQ(this=_col(spec.split_column), expression=exp.Literal.string(split_value)))
         .group_by(*[_col(c) for c in fixed])
     )
@@ -91,6 +132,7 @@ def build_view(
         columns=tuple(fixed + [names[k] for k in ordered_keys]),
         column_map={names[k]: k for k in ordered_keys},
         query=query,
+        base=base,
     )
 
 

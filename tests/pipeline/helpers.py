@@ -41,15 +41,20 @@ def read_rejects(directory: Path) -> list[dict]:
     return sorted(out, key=lambda r: r["line"])
 
 
-def duckdb_with_table(spark, table: str, spec: DatasetSpec) -> duckdb.DuckDBPyConnection:
-    """The table's rows in DuckDB as <database>.<table>, for running the Athena (Trino) SQL."""
+def duckdb_with_table(spark, table: str, spec: DatasetSpec, catalog: str | None = None) -> duckdb.DuckDBPyConnection:
+    """The table's rows in DuckDB as <database>.<table> (in an attached database named `catalog`
+    when given, e.g. Athena's `s3tablescatalog/<bucket>`), for running the Athena (Trino) SQL."""
     con = duckdb.connect()
-    con.execute(f'CREATE SCHEMA "{spec.database}"')
+    prefix = ""
+    if catalog:
+        con.execute(f"ATTACH ':memory:' AS \"{catalog}\"")
+        prefix = f'"{catalog}".'
+    con.execute(f'CREATE SCHEMA {prefix}"{spec.database}"')
     cols = ", ".join(f'"{c}" VARCHAR' for c in spec.data_columns)
-    con.execute(f'CREATE TABLE "{spec.database}"."{spec.table}" ({cols})')
+    con.execute(f'CREATE TABLE {prefix}"{spec.database}"."{spec.table}" ({cols})')
     rows = [tuple(r) for r in spark.table(table).select(*spec.data_columns).collect()]
     placeholders = ", ".join("?" for _ in spec.data_columns)
-    con.executemany(f'INSERT INTO "{spec.database}"."{spec.table}" VALUES ({placeholders})', rows)
+    con.executemany(f'INSERT INTO {prefix}"{spec.database}"."{spec.table}" VALUES ({placeholders})', rows)
     return con
 
 

@@ -13,7 +13,7 @@ import pytest
 from lakepipe.ingest import run_ingest
 from lakepipe.naming import short_hash
 from lakepipe.spec import load_spec_file, parse_spec
-from lakepipe.views import P_COLUMN_MAP, P_MANAGED_BY, P_SPLIT_VALUE, CatalogTarget, run_views
+from lakepipe.views import P_COLUMN_MAP, P_MANAGED_BY, P_SPLIT_VALUE, CatalogTarget, ViewJobError, run_views
 
 from .conftest import CATALOG
 from .helpers import (
@@ -43,9 +43,9 @@ def views(spark, spec, glue):
     return run_views(spark, spec, glue=glue, target=TARGET, definer_role_arn=DEFINER, glue_catalog=CATALOG)
 
 
-def assert_representations_agree(spark, glue, spec, report):
-    table = f"{CATALOG}.{spec.database}.{spec.table}"
-    con = duckdb_with_table(spark, table, spec)
+def assert_representations_agree(spark, glue, spec, report, *, table=None, athena_catalog=None, base_arn=None):
+    table = table or f"{CATALOG}.{spec.database}.{spec.table}"
+    con = duckdb_with_table(spark, table, spec, athena_catalog)
     narrow = {}
     for r in spark.table(table).select(*spec.data_columns).collect():
         narrow[tuple(r[: 1 + len(spec.id_columns)]) + (r[spec.key_column],)] = r[spec.value_column]
@@ -69,7 +69,7 @@ def assert_representations_agree(spark, glue, spec, report):
             for col, cell in zip(cols[fixed:], row[fixed:]):
                 assert cell == narrow.get(ids + (cmap[col],)), (name, col)
         assert t["ViewDefinition"]["Definer"] == DEFINER and t["ViewDefinition"]["IsProtected"] is True
-        assert t["ViewDefinition"]["SubObjects"] == [TARGET.table_arn(spec.database, spec.table)]
+        assert t["ViewDefinition"]["SubObjects"] == [base_arn or TARGET.table_arn(spec.database, spec.table)]
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +152,53 @@ def test_regulatory_two_thousand_keys_in_one_split_value(spark, glue, tmp_path):
     assert cols == {"FFIEC031": 2004, "FRY9C": 9}
     assert {v["view"] for v in report["views"]} == {"lake.report_view_ffiec031", "lake.report_view_fry9c"}
     assert_representations_agree(spark, glue, spec, report)
+
+
+S3T_CATALOG = "s3tables_catalog"
+S3T_BUCKET = "lp-test-tables"
+
+
+@pytest.fixture(scope="module")
+def s3tables_catalog(spark, tmp_path_factory):
+    """A second catalog, as the jobs' --conf configures one for S3 Tables."""
+    from localcloud.spark_runtime import catalog_conf
+
+    for k, v in catalog_conf(S3T_CATALOG, tmp_path_factory.mktemp("s3tables-catalog")).items():
+        spark.conf.set(k, v)
+    return S3T_CATALOG
+
+
+def test_s3tables_dataset_gets_views_naming_its_table_per_engine(spark, glue, s3tables_catalog, tmp_path):
+    raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
+    spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "lake_ns",
+                       "view_prefix": "s3t_view_"})
+    glue.create_database(DatabaseInput={"Name": "lake_ns"})  # the views' database (Terraform makes it)
+    rows = [[s, f"id{i}", "2026", "Q1", k, f"{s}-{i}-{k}"] for s in ("A", "O'Brien") for i in range(3)
+            for k in ("k1", "K1", "select")]
+    path = write_csv(tmp_path / "s3t.csv", list(spec.data_columns), rows)
+    res = run_ingest(spark, spec, source_uri=f"file://{path}", source_version="v1", run_id="s1",
+                     rejects_location=f"file://{tmp_path}/rejects/", glue_catalog=CATALOG,
+                     s3tables_catalog=s3tables_catalog)
+    assert res.rows_loaded == len(rows)
+    # the rows are in the S3 Tables catalog, not in the Glue one
+    assert spark.table(f"{s3tables_catalog}.lake_ns.entities").count() == len(rows)
+    assert not spark.catalog.tableExists(f"{CATALOG}.lake_ns.entities")
+
+    with pytest.raises(ViewJobError, match="--s3tables_table_bucket"):
+        run_views(spark, spec, glue=glue, target=TARGET, definer_role_arn=DEFINER, glue_catalog=CATALOG,
+                  s3tables_catalog=s3tables_catalog)
+    assert glue.get_tables(DatabaseName="lake_ns")["TableList"] == []
+
+    report = run_views(spark, spec, glue=glue, target=TARGET, definer_role_arn=DEFINER, glue_catalog=CATALOG,
+                       s3tables_catalog=s3tables_catalog, s3tables_table_bucket=S3T_BUCKET)
+    assert {v["view"]: v["action"] for v in report["views"]} == {
+        "lake_ns.s3t_view_a": "created", "lake_ns.s3t_view_o_brien": "created"}
+    arn = f"arn:aws:glue:us-east-1:123456789012:table/s3tablescatalog/{S3T_BUCKET}/lake_ns/entities"
+    reps = stored_representations(glue, "lake_ns", "s3t_view_a")
+    assert f"FROM `{S3T_CATALOG}`.`lake_ns`.`entities`" in reps["SPARK"]
+    assert f'FROM "s3tablescatalog/{S3T_BUCKET}"."lake_ns"."entities"' in reps["ATHENA"]
+    assert_representations_agree(spark, glue, spec, report, table=f"{s3tables_catalog}.lake_ns.entities",
+                                 athena_catalog=f"s3tablescatalog/{S3T_BUCKET}", base_arn=arn)
+    again = run_views(spark, spec, glue=glue, target=TARGET, definer_role_arn=DEFINER, glue_catalog=CATALOG,
+                      s3tables_catalog=s3tables_catalog, s3tables_table_bucket=S3T_BUCKET)
+    assert [v["action"] for v in again["views"]] == ["unchanged", "unchanged"]

@@ -4,7 +4,14 @@ from sqlglot import exp
 
 from lakepipe.naming import view_names
 from lakepipe.spec import parse_spec
-from lakepipe.viewsql import ViewDefinitionError, build_view, check_sizes, check_trino, definition_sha256
+from lakepipe.viewsql import (
+    ViewDefinitionError,
+    build_view,
+    check_sizes,
+    check_trino,
+    definition_sha256,
+    s3tables_base_table,
+)
 
 SPEC = parse_spec({"name": "entities", "raw_prefix": "in/e/", "target": "glue", "database": "lake", "table": "entities"})
 REG = parse_spec(
@@ -59,6 +66,31 @@ def test_dialect_specific_quoting():
     assert "\"entity1\" = 'O''Brien'" in v.trino_sql()
     assert 'FROM "lake"."entities"' in v.trino_sql()
     assert "GROUP BY" in v.trino_sql()
+
+
+S3T = parse_spec({"name": "entities_s3t", "raw_prefix": "in/s/", "target": "s3tables", "database": "lake_ns",
+                  "table": "entities"})
+
+
+def test_s3tables_base_table_is_named_per_engine():
+    base = s3tables_base_table("lake_ns", "entities", spark_catalog="s3tables_catalog", table_bucket="lp-dev-tables")
+    v = build_view(S3T, "O'Brien", ["a", "b"], "entity_view_o_brien", base)
+    assert "FROM `s3tables_catalog`.`lake_ns`.`entities`" in v.spark_sql()
+    assert 'FROM "s3tablescatalog/lp-dev-tables"."lake_ns"."entities"' in v.trino_sql()
+    for dialect, sql in (("spark", v.spark_sql()), ("trino", v.trino_sql())):
+        tree = sqlglot.parse_one(sql, read=dialect)
+        (table,) = list(tree.find_all(exp.Table))
+        assert (table.db, table.name) == ("lake_ns", "entities"), dialect
+        assert sorted(_literals(tree)) == ["O'Brien", "a", "b"], dialect
+    check_trino(v.trino_sql(), v.columns)
+    # the Athena rendering must not leak into the Spark one (the tree is shared)
+    assert "s3tablescatalog/" not in v.spark_sql()
+
+
+@pytest.mark.parametrize("bucket", ["", "Upper", "a", "x" * 64, 'b"; DROP', "-lead", "trail-"])
+def test_s3tables_base_table_refuses_bad_bucket_names(bucket):
+    with pytest.raises(ViewDefinitionError, match="table bucket name"):
+        s3tables_base_table("ns", "t", spark_catalog="s3tables_catalog", table_bucket=bucket)
 
 
 def test_columns_and_map_for_other_column_names():
