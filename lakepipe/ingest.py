@@ -1,6 +1,9 @@
 """The ingest job: one CSV file -> MERGE INTO the dataset's Iceberg table.
 
 How it works (details and the rejects format in lakepipe/README.md):
+0. An s3:// source is first pinned: the exact version the S3 event announced is copied server-side
+   to a per-run staging object (lakepipe/staging.py), which Spark reads; it is deleted after the run.
+   Reports, rejects and `lakepipe_source_file` keep the original URI and version.
 1. Read the file as text lines (`spark.read.text`, which handles LF, CRLF and CR), keeping
    where each line sits: its partition, that partition's first byte offset, its index in the
    partition. This is the only read of the input; the classified lines are cached.
@@ -315,13 +318,16 @@ def run_ingest(
     glue_catalog: str = "glue_catalog",
     s3tables_catalog: str = "s3tables_catalog",
     now: dt.datetime | None = None,
+    read_uri: str | None = None,
 ) -> IngestResult:
+    """Load one file. `read_uri` is where Spark reads it (the pinned staging copy of an s3:// source);
+    `source_uri`/`source_version` are what the reports, rejects and `lakepipe_source_file` record."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     table = table_name(spec, glue_catalog, s3tables_catalog)
     ingested_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
-    lines = _read_lines(spark, source_uri)
+    lines = _read_lines(spark, read_uri or source_uri)
     header = parse_header_line(_read_header(lines, source_uri))
     layout = match_header(header, spec, source_uri)  # raises HeaderError naming file + columns
     if layout.ignored:
@@ -379,24 +385,45 @@ def run_ingest(
 
 
 def main(spark, args: dict[str, str]) -> dict[str, Any]:
-    """Entry point of glue_jobs/ingest_job.py: run, then write the report with boto3."""
+    """Entry point of glue_jobs/ingest_job.py: pin the source version, run, write the report with boto3."""
     import boto3
 
     from lakepipe.s3util import put_json
     from lakepipe.spec import parse_spec
+    from lakepipe.staging import is_s3_uri, remove_staged, stage_source
 
     spec = parse_spec(args["dataset_spec"])
-    result = run_ingest(
-        spark,
-        spec,
-        source_uri=args["source_uri"],
-        source_version=args.get("source_version", ""),
-        run_id=args["run_id"],
-        rejects_location=args["rejects_location"],
-        glue_catalog=args.get("glue_catalog") or "glue_catalog",
-        s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
-    )
+    s3 = boto3.client("s3")
+    source_uri, source_version = args["source_uri"], args.get("source_version", "")
+    staged = None
+    if is_s3_uri(source_uri):
+        # Without a staging location the job could only read the key's latest version, which may
+        # not be the announced one: refuse rather than load the wrong version silently.
+        if not args.get("staging_location"):
+            raise IngestError(f"{source_uri}: --staging_location is required for s3:// sources (the job reads a "
+                              "pinned copy of the announced version); nothing was loaded")
+        staged = stage_source(s3, source_uri, version=source_version, etag=args.get("source_etag", ""),
+                              staging_location=args["staging_location"], dataset=spec.name, run_id=args["run_id"])
+    try:
+        result = run_ingest(
+            spark,
+            spec,
+            source_uri=source_uri,
+            source_version=source_version,
+            run_id=args["run_id"],
+            rejects_location=args["rejects_location"],
+            glue_catalog=args.get("glue_catalog") or "glue_catalog",
+            s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
+            read_uri=staged.uri if staged else None,
+        )
+    finally:
+        if staged is not None:
+            try:
+                remove_staged(s3, staged)
+            except Exception:  # never hide the run's own outcome; the lifecycle rule is the backstop
+                log.exception("could not remove the staged copy %s (version %s); the staging lifecycle rule "
+                              "expires it", staged.uri, staged.version_id)
     report = result.report()
-    put_json(boto3.client("s3"), join_uri(args["runs_location"], spec.name, args["run_id"], "ingest.json"), report)
+    put_json(s3, join_uri(args["runs_location"], spec.name, args["run_id"], "ingest.json"), report)
     print(json.dumps({"lakepipe_ingest_report": report}, ensure_ascii=False))
     return report

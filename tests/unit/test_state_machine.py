@@ -59,7 +59,8 @@ def test_every_target_exists_and_every_state_is_reachable(asl):
 
 def test_job_arguments_match_the_contract(asl):
     ingest = asl["States"]["Ingest"]["Parameters"]["Arguments"]
-    assert set(ingest) == {"--dataset_spec.$", "--source_uri.$", "--source_version.$", "--run_id.$"}
+    assert set(ingest) == {"--dataset_spec.$", "--source_uri.$", "--source_version.$", "--source_etag.$",
+                           "--run_id.$"}
     views = asl["States"]["BuildViews"]["Parameters"]["Arguments"]
     assert set(views) == {"--dataset_spec.$", "--run_id.$"}
     assert asl["States"]["Ingest"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
