@@ -229,17 +229,27 @@ def athena_query(sql: str, deadline_s: float = 120) -> list[list[str | None]]:
     return rows  # Athena's first row is the header
 
 
+def deployed_catalog_names() -> tuple[str, str]:
+    """The Spark catalog names the deployed jobs use (--glue_catalog, --s3tables_catalog): view SQL for
+    S3 Tables datasets names the second one, so a reader's session must call its catalogs the same."""
+    args = client("glue").get_job(JobName=stack_outputs()["glue_job_names"]["views"])["Job"]["DefaultArguments"]
+    return args["--glue_catalog"], args["--s3tables_catalog"]
+
+
 class SparkLake:
-    """Local Spark whose `glue_catalog` mirrors the endpoint's Glue Data Catalog: its Iceberg tables and,
-    as Iceberg views, the SPARK representation of every Glue view. glue_catalog is the default catalog,
-    so `<db>.<view>` works as typed in the Athena console."""
+    """Local Spark whose Glue catalog (the default catalog, so `<db>.<view>` works as typed in the Athena
+    console) mirrors the endpoint's Glue Data Catalog: its Iceberg tables and, as Iceberg views, the SPARK
+    representation of every Glue view. The S3 Tables catalog name holds the same tables, as the local Glue
+    runner registers S3 Tables tables in the Glue Data Catalog."""
 
     def __init__(self):
         from localcloud.spark_runtime import local_spark_session
 
-        self.state = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
-        self.spark = local_spark_session("lakepipe-query", {"glue_catalog": str(self.state)},
-                                         {"spark.sql.defaultCatalog": "glue_catalog"})
+        self.glue_catalog, s3tables_catalog = deployed_catalog_names()
+        root = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
+        self.catalogs = {self.glue_catalog: str(root / "glue"), s3tables_catalog: str(root / "s3tables")}
+        self.spark = local_spark_session("lakepipe-query", self.catalogs,
+                                         {"spark.sql.defaultCatalog": self.glue_catalog})
 
     def sync(self) -> None:
         """Pick up what the pipeline changed in the Glue Data Catalog since the last sync."""
@@ -249,8 +259,8 @@ class SparkLake:
         from localcloud.glue.driver import presync
 
         glue = client("glue")
-        presync(self.spark, {"presync": presync_plan(glue), "glue_catalogs": ["glue_catalog"],
-                             "catalogs": {"glue_catalog": str(self.state)}})
+        presync(self.spark, {"presync": presync_plan(glue), "glue_catalogs": list(self.catalogs),
+                             "catalogs": self.catalogs})
         for page in glue.get_paginator("get_databases").paginate():
             for db in page["DatabaseList"]:
                 for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
@@ -259,7 +269,7 @@ class SparkLake:
                         text = next((r.get("ViewOriginalText") for r in reps if r.get("Dialect") == "SPARK"), None)
                         if t.get("TableType") != "VIRTUAL_VIEW" or not text:
                             continue
-                        name = exp.table_(t["Name"], db=db["Name"], catalog="glue_catalog", quoted=True)
+                        name = exp.table_(t["Name"], db=db["Name"], catalog=self.glue_catalog, quoted=True)
                         self.spark.sql(f"CREATE OR REPLACE VIEW {name.sql('spark')} AS {text}")
 
     def query(self, sql: str) -> list[list[str | None]]:

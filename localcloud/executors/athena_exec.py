@@ -5,6 +5,8 @@ Tables resolve through the endpoint's Glue Data Catalog:
 - Glue Data Catalog views (TableType VIRTUAL_VIEW) -> their ATHENA representation's ViewOriginalText
   (a `/* Presto View: <base64> */` text is decoded), else the table's ViewOriginalText; views are inlined
   as subqueries, recursively.
+- `"s3tablescatalog/<bucket>".ns.table` (S3 Tables) -> ns.table of the same Glue Data Catalog, once the
+  table bucket exists (see _check_table_bucket).
 The query is then qualified and type-annotated by sqlglot with the real column types (so Trino's integer
 division, `SELECT *` and unnamed columns behave as on Athena) and generated as DuckDB SQL. Anything that
 cannot be translated or run fails the query with a StateChangeReason; nothing is silently approximated.
@@ -35,6 +37,7 @@ from .. import config
 log = logging.getLogger("localcloud.athena")
 
 DEFAULT_CATALOG = "awsdatacatalog"
+S3TABLES_CATALOG_PREFIX = "s3tablescatalog/"
 MAX_VIEW_DEPTH = 10
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athena")
 _queries: dict[str, LocalQuery] = {}
@@ -151,6 +154,18 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> dict[str, A
         raise QueryError(f"TABLE_NOT_FOUND: Table '{DEFAULT_CATALOG}.{db}.{name}' does not exist", 1006) from None
 
 
+def _check_table_bucket(q: LocalQuery, bucket: str) -> None:
+    """`"s3tablescatalog/<bucket>".ns.table`: the bucket must exist in the endpoint's S3 Tables. Its tables
+    are read from the Glue Data Catalog, where the local Glue runner registers S3 Tables catalogs' tables
+    (the endpoint has no federated catalogs), so ns.table resolves as in the default catalog."""
+    from moto.s3tables.models import s3tables_backends
+
+    backend = s3tables_backends[q.account_id][q.region]
+    if not any(b.name == bucket for b in backend.table_buckets.values()):
+        raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{S3TABLES_CATALOG_PREFIX}{bucket}' does not exist "
+                         f"(no S3 table bucket named {bucket!r})")
+
+
 def view_sql(table: dict[str, Any]) -> str | None:
     """The Trino SQL of a Glue view, or None when the table is not a view."""
     definition = table.get("ViewDefinition") or {}
@@ -193,9 +208,11 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
         catalog = (table.catalog or "").lower()
         if not db and name in cte_names:
             continue
-        if catalog and catalog != DEFAULT_CATALOG:
+        if catalog.startswith(S3TABLES_CATALOG_PREFIX):
+            _check_table_bucket(q, catalog[len(S3TABLES_CATALOG_PREFIX):])
+        elif catalog and catalog != DEFAULT_CATALOG:
             raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist (the local Athena knows only "
-                             f"{DEFAULT_CATALOG})")
+                             f"{DEFAULT_CATALOG} and {S3TABLES_CATALOG_PREFIX}<table bucket>)")
         db = db or (default_db or "").lower()
         if not db:
             raise QueryError("SCHEMA_NOT_FOUND: no database given (QueryExecutionContext.Database or db.table)")

@@ -128,6 +128,26 @@ def test_presto_encoded_view_joined_with_its_table(lake):
     assert rows(lake, qid)[0] == [["name", "dept"], ["ANN", "eng"], ["BOB", "eng"]]
 
 
+def test_view_over_an_s3_tables_catalog_table(lake):
+    """A Glue view in the default catalog whose base table is named `"s3tablescatalog/<bucket>".ns.table`,
+    as the view job writes it for datasets of target s3tables."""
+    glue = lake.client("glue")
+    lake.client("s3tables").create_table_bucket(name="lp-local-tables")
+    text = 'SELECT dept, count(*) AS n FROM "s3tablescatalog/lp-local-tables"."lake"."people" GROUP BY dept'
+    glue.create_table(DatabaseName="lake", TableInput={
+        "Name": "s3t_by_dept", "TableType": "VIRTUAL_VIEW",
+        "StorageDescriptor": {"Columns": [{"Name": "dept", "Type": "string"}, {"Name": "n", "Type": "bigint"}]},
+        "ViewDefinition": {"IsProtected": True, "Definer": "arn:aws:iam::123456789012:role/definer",
+                           "Representations": [{"Dialect": "ATHENA", "DialectVersion": "3", "ViewOriginalText": text}]},
+    })
+    qid, q = run(lake, "SELECT * FROM s3t_by_dept ORDER BY dept")
+    assert q["Status"]["State"] == "SUCCEEDED", q["Status"]
+    assert rows(lake, qid)[0] == [["dept", "n"], ["eng", "2"], ["hr", "1"], ["ops", "2"]]
+    qid, q = run(lake, 'SELECT count(*) FROM "s3tablescatalog/no-such-bucket".lake.people')
+    assert q["Status"]["State"] == "FAILED"
+    assert "CATALOG_NOT_FOUND" in q["Status"]["StateChangeReason"] and "no-such-bucket" in q["Status"]["StateChangeReason"]
+
+
 @pytest.mark.parametrize("sql, reason", [
     ("SELECT * FROM nope", "TABLE_NOT_FOUND"),
     ("SELECT missing_col FROM people", "COLUMN_NOT_FOUND"),
