@@ -83,6 +83,22 @@ def presync(spark, spec: dict) -> None:
             _say(f"unregistered {cat}.{db}.{name}: not in the Glue Data Catalog (files kept)")
 
 
+def install_s3_write_through(spec: dict):
+    """Reflect the job's boto3 S3 writes and deletes into the mirror as they happen (s3sync.WriteThrough):
+    on AWS, an object the job creates with boto3 is readable by Spark's s3:// paths at once."""
+    import boto3
+
+    from localcloud.glue.s3sync import WriteThrough
+
+    hooks = WriteThrough(Path(spec["mirror_dir"]), Path(spec["s3_journal_path"]),
+                         # its own session: the refresh downloads must not pass through the hooks
+                         lambda: boto3.session.Session().client("s3"))
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    hooks.install(boto3.DEFAULT_SESSION.events)  # boto3.client(...) in the job uses this session
+    return hooks
+
+
 def _hide_editable_installs() -> None:
     """On Glue only --extra-py-files and installed modules are importable, not this repository's
     editable install (which would let a job import lakepipe without its --extra-py-files zip)."""
@@ -99,6 +115,8 @@ def run(spec: dict) -> dict:
         t1 = time.monotonic()
         presync(spark, spec)
         result["timings"]["presync_s"] = round(time.monotonic() - t1, 2)
+        if spec.get("s3_journal_path"):
+            install_s3_write_through(spec)
         _hide_editable_installs()
         sys.argv = list(spec["argv"])
         script_dir = str(Path(spec["script"]).parent)

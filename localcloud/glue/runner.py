@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 from localcloud.glue import catalog_sync
 from localcloud.glue.conf import parse_conf_argument, repoint
-from localcloud.glue.s3sync import Mirror, s3_uris
+from localcloud.glue.s3sync import Mirror, read_journal, s3_uris
 
 DEFAULT_REGION = "us-east-1"
 KILL_GRACE_S = 10
@@ -241,6 +241,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
 
     spec_path = run_dir / "spec.json"
     result_path = run_dir / "result.json"
+    journal_path = run_dir / "s3_write_through.jsonl"  # what the job's boto3 calls already put into S3
     spec = {
         "app_name": f"{job_name}-{job_run_id[:12]}",
         "script": str(script),
@@ -251,6 +252,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         "catalogs": catalogs,
         "glue_catalogs": list(catalogs),
         "mirror_dir": str(mirror.root),
+        "s3_journal_path": str(journal_path),
         "presync": plan,
         "result_path": str(result_path),
     }
@@ -284,8 +286,10 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         # Iceberg commits would have happened too.
         t = time.monotonic()
         try:
-            uploaded, deleted = mirror.push(s3, log)
-            log(f"s3 mirror: uploaded {uploaded}, deleted {deleted} objects")
+            synced = read_journal(journal_path)
+            uploaded, deleted = mirror.push(s3, log, synced)
+            log(f"s3 mirror: uploaded {uploaded}, deleted {deleted} objects ({len(synced)} keys the job's boto3 "
+                "calls wrote or deleted were synced during the run, not re-uploaded)")
             for name, catalog_dir in catalogs.items():
                 db = Path(catalog_dir) / "catalog.db"
                 for line in catalog_sync.postsync(glue, db, name, plan["tables"]):

@@ -5,12 +5,20 @@ Local Spark has no S3 connector, so localcloud.s3.MirrorFileSystem (localcloud/j
 under the s3:// URIs that appear in the job's arguments; after the run it uploads files the run
 created or changed and deletes objects whose mirrored file the run deleted. Each run gets a fresh
 mirror, so objects deleted or replaced at the endpoint between runs are never stale.
+
+During the run, the job's own boto3 writes and deletes reach the endpoint directly; ``WriteThrough``
+(installed by the driver on boto3's default session) reflects them into the mirror at once, so
+Spark sees them as it would on AWS (S3 is strongly consistent for Spark and boto3 alike). It journals
+what it synced; ``push`` treats those files as already in S3 and does not upload them again (which
+would add object versions the job never wrote).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,13 +103,23 @@ class Mirror:
                 out[p.relative_to(self.root).as_posix()] = (st.st_size, st.st_mtime_ns)
         return out
 
-    def push(self, s3, log) -> tuple[int, int]:
-        """Upload what the run created or changed; delete what it removed. Returns (uploaded, deleted)."""
+    def push(self, s3, log, synced: dict[str, tuple[int, int] | None] | None = None) -> tuple[int, int]:
+        """Upload what the run created or changed; delete what it removed. Returns (uploaded, deleted).
+
+        ``synced``: mirror files the job's boto3 calls already wrote (stat) or deleted (None) at the
+        endpoint (``read_journal``); they are in S3 as they are, unless Spark changed them afterwards.
+        """
         now = self._scan()
+        baseline = dict(self.snapshot)
+        for rel, stat in (synced or {}).items():
+            if stat is None:
+                baseline.pop(rel, None)
+            else:
+                baseline[rel] = tuple(stat)
         uploaded = deleted = 0
         failures: list[str] = []
         for rel, stat in sorted(now.items()):
-            if self.snapshot.get(rel) == stat or _skipped(Path(rel)):
+            if baseline.get(rel) == stat or _skipped(Path(rel)):
                 continue
             bucket, _, key = rel.partition("/")
             if not key:
@@ -111,7 +129,7 @@ class Mirror:
                 uploaded += 1
             except Exception as e:  # noqa: BLE001 - e.g. NoSuchBucket: on AWS the write itself would fail
                 failures.append(f"s3://{bucket}/{key}: {e}")
-        for rel in sorted(set(self.snapshot) - set(now)):
+        for rel in sorted(set(baseline) - set(now)):
             bucket, _, key = rel.partition("/")
             s3.delete_object(Bucket=bucket, Key=key)
             deleted += 1
@@ -120,3 +138,92 @@ class Mirror:
                 log(f"s3 mirror: upload failed: {f}")
             raise MirrorError(f"could not write {len(failures)} object(s) back to S3, first: {failures[0]}")
         return uploaded, deleted
+
+
+# ---- the job's boto3 writes -> the mirror, during the run ------------------------------------------
+
+WRITE_OPERATIONS = ("CopyObject", "CompleteMultipartUpload", "PutObject", "DeleteObject", "DeleteObjects")
+_PARAMS = "localcloud_mirror_params"
+
+
+def read_journal(path: Path) -> dict[str, tuple[int, int] | None]:
+    """The last synced state per mirror file (a run killed mid-line leaves a partial last line)."""
+    out: dict[str, tuple[int, int] | None] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        out[entry["path"]] = tuple(entry["stat"]) if entry["stat"] is not None else None
+    return out
+
+
+class WriteThrough:
+    """botocore event hooks: after a successful S3 write or delete, refresh the key in the mirror.
+
+    The mirror shows the key's CURRENT object after the call, as a path read on AWS would: written ->
+    downloaded; deleted (or only an old version deleted) -> re-read or removed. Each refresh is appended
+    to ``journal`` (``{"path", "stat": [size, mtime_ns] | null}``), flushed at once, so the runner knows
+    what is already in S3 even when the run is killed.
+    """
+
+    def __init__(self, mirror_root: Path, journal: Path, client_factory):
+        self.mirror = Mirror(Path(mirror_root))
+        self.journal = Path(journal)
+        self.tmp_dir = self.journal.parent / "s3-write-through-tmp"  # outside the mirror: never uploaded
+        self._client_factory = client_factory
+        self._client = None
+        self._lock = threading.Lock()  # managed transfers complete in worker threads
+
+    def install(self, events) -> None:
+        """Register on a boto3/botocore event emitter (boto3.DEFAULT_SESSION.events); clients created
+        from it afterwards carry the hooks."""
+        for op in WRITE_OPERATIONS:
+            events.register(f"before-parameter-build.s3.{op}", self._remember)
+            events.register(f"after-call.s3.{op}", self._after_call)
+
+    @staticmethod
+    def _remember(params, context, **_):
+        context[_PARAMS] = {"Bucket": params.get("Bucket"), "Key": params.get("Key")}
+
+    def _after_call(self, http_response, parsed, model, context, **_):
+        params = context.get(_PARAMS) or {}
+        if http_response.status_code >= 300 or not params.get("Bucket"):
+            return  # the call failed: nothing changed at the endpoint
+        if model.name == "DeleteObjects":
+            keys = [d["Key"] for d in parsed.get("Deleted", [])]
+        else:
+            keys = [params["Key"]] if params.get("Key") else []
+        for key in keys:
+            self.refresh(params["Bucket"], key)
+
+    def refresh(self, bucket: str, key: str) -> None:
+        from botocore.exceptions import ClientError
+
+        if key.endswith("/"):
+            return  # folder markers are not files for Spark
+        with self._lock:
+            if self._client is None:
+                self._client = self._client_factory()
+            dest = self.mirror._local(bucket, key)
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.tmp_dir / f"{threading.get_ident()}.part"
+            try:
+                self._client.download_file(bucket, key, str(tmp))
+            except ClientError as e:
+                if str(e.response.get("Error", {}).get("Code", "")) not in ("404", "NoSuchKey", "NotFound"):
+                    raise  # only "no current object" means gone
+                dest.unlink(missing_ok=True)
+                stat = None
+            else:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, dest)
+                st = dest.stat()
+                stat = [st.st_size, st.st_mtime_ns]
+            # A checksum file Spark's local file system left for older content would fail the read.
+            dest.with_name(f".{dest.name}.crc").unlink(missing_ok=True)
+            rel = dest.relative_to(self.mirror.root.resolve()).as_posix()
+            with open(self.journal, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"path": rel, "stat": stat}) + "\n")
