@@ -110,17 +110,21 @@ def main() -> int:
         s3.upload_file(str(glue_zip), ARTIFACTS, "glue/lakepipe.zip")
         key = f"{spec.raw_prefix}bench.csv"
         s3.upload_file(str(src), RAW, key)
+        etag = s3.head_object(Bucket=RAW, Key=key)["ETag"].strip('"')
         glue.create_database(DatabaseInput={"Name": spec.database})
         defaults = {
             "--conf": CONF, "--datalake-formats": "iceberg",
             "--extra-py-files": f"s3://{ARTIFACTS}/glue/lakepipe.zip",
             "--runs_location": f"s3://{ARTIFACTS}/runs/", "--rejects_location": f"s3://{RAW}/rejects/",
+            "--staging_location": f"s3://{RAW}/staging/",
             "--definer_role_arn": "arn:aws:iam::123456789012:role/bench-definer",
             "--glue_catalog": "glue_catalog", "--s3tables_catalog": "s3tables_catalog",
         }
         spec_json = json.dumps(spec.to_dict())
         runs = [
-            ("ingest", "ingest_job.py", {"--source_uri": f"s3://{RAW}/{key}", "--source_version": "v1"}),
+            # an unversioned bucket: the version is the ETag, as the trigger Lambda passes it
+            ("ingest", "ingest_job.py", {"--source_uri": f"s3://{RAW}/{key}", "--source_version": etag,
+                                         "--source_etag": etag}),
             ("views", "view_job.py", {}),
         ]
         seconds: dict[str, float] = {}

@@ -44,6 +44,7 @@ def world(tmp_path_factory):
     s3, glue = boto3.client("s3", **kw), boto3.client("glue", **kw)
     for b in (RAW, ARTIFACTS, WAREHOUSE):
         s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=RAW, VersioningConfiguration={"Status": "Enabled"})  # as Terraform does
     s3.upload_file(str(ROOT / "glue_jobs/ingest_job.py"), ARTIFACTS, "glue/ingest_job.py")
     s3.upload_file(str(ROOT / "glue_jobs/view_job.py"), ARTIFACTS, "glue/view_job.py")
     s3.upload_file(str(GLUE_ZIP), ARTIFACTS, "glue/lakepipe.zip")
@@ -65,6 +66,7 @@ def run(world, script, args, name):
         "--extra-py-files": f"s3://{ARTIFACTS}/glue/lakepipe.zip",
         "--runs_location": f"s3://{ARTIFACTS}/runs/",
         "--rejects_location": f"s3://{RAW}/rejects/",
+        "--staging_location": f"s3://{RAW}/staging/",
         "--definer_role_arn": DEFINER,
         "--glue_catalog": "glue_catalog",
         "--s3tables_catalog": "s3tables_catalog",
@@ -73,6 +75,26 @@ def run(world, script, args, name):
     result = run_glue_script(f"s3://{ARTIFACTS}/glue/{script}", {**defaults, **args}, endpoint_url=world["url"],
                              state_dir=world["state"], timeout_s=900, log_path=log, job_name=name, region=REGION)
     return result, log.read_text()
+
+
+def source(world, key, version_id=None):
+    """The ingest job's per-run source arguments as the state machine passes them (lakepipe/events.py)."""
+    head = world["s3"].head_object(Bucket=RAW, Key=key, **({"VersionId": version_id} if version_id else {}))
+    return {"--source_uri": f"s3://{RAW}/{key}", "--source_version": head["VersionId"],
+            "--source_etag": head["ETag"].strip('"')}
+
+
+def _table_rows(world, entity1_values):
+    """(entity1, key, value, lakepipe_source_file) of lake.entities as Glue registers it (PyIceberg over the
+    metadata file the run wrote; locally a file: path)."""
+    from pyiceberg.expressions import In
+    from pyiceberg.table import StaticTable
+
+    loc = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
+    table = StaticTable.from_metadata(loc.removeprefix("file:"))
+    arrow = table.scan(row_filter=In("entity1", entity1_values),
+                       selected_fields=("entity1", "key", "value", "lakepipe_source_file")).to_arrow()
+    return [tuple(r.values()) for r in arrow.to_pylist()]
 
 
 def get_json(world, key):
@@ -84,8 +106,7 @@ def test_ingest_and_view_scripts(world):
     spec_json = json.dumps(spec.to_dict())
 
     ok, log = run(world, "ingest_job.py", {
-        "--dataset_spec": spec_json, "--source_uri": f"s3://{RAW}/incoming/entities/entities_sample.csv",
-        "--source_version": "v1", "--run_id": "entities-run1"}, "ingest-1")
+        "--dataset_spec": spec_json, **source(world, "incoming/entities/entities_sample.csv"), "--run_id": "entities-run1"}, "ingest-1")
     assert ok.state == "SUCCEEDED", (ok.error_message, log[-3000:])
     report = get_json(world, "runs/entities/entities-run1/ingest.json")
     assert report["table"] == "lake.entities" and report["rows_loaded"] == 480 and report["rows_rejected"] == 0
@@ -93,8 +114,7 @@ def test_ingest_and_view_scripts(world):
     assert table["Parameters"]["table_type"].upper() == "ICEBERG"
 
     bad, log = run(world, "ingest_job.py", {
-        "--dataset_spec": spec_json, "--source_uri": f"s3://{RAW}/incoming/entities/bad_rows.csv",
-        "--source_version": "v1", "--run_id": "entities-run2"}, "ingest-2")
+        "--dataset_spec": spec_json, **source(world, "incoming/entities/bad_rows.csv"), "--run_id": "entities-run2"}, "ingest-2")
     assert bad.state == "SUCCEEDED", (bad.error_message, log[-3000:])
     report = get_json(world, "runs/entities/entities-run2/ingest.json")
     assert report["rows_rejected"] == 8 and report["rejects_location"] == f"s3://{RAW}/rejects/entities/entities-run2/"
@@ -106,8 +126,7 @@ def test_ingest_and_view_scripts(world):
     after_bad = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
 
     failed, log = run(world, "ingest_job.py", {
-        "--dataset_spec": spec_json, "--source_uri": f"s3://{RAW}/incoming/entities/missing_column.csv",
-        "--source_version": "v1", "--run_id": "entities-run3"}, "ingest-3")
+        "--dataset_spec": spec_json, **source(world, "incoming/entities/missing_column.csv"), "--run_id": "entities-run3"}, "ingest-3")
     assert failed.state == "FAILED"
     assert "missing_column.csv" in failed.error_message and "['entity3', 'entity4']" in failed.error_message
     assert world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"] == after_bad
@@ -129,3 +148,39 @@ def test_ingest_and_view_scripts(world):
     again, log = run(world, "view_job.py", {"--dataset_spec": spec_json, "--run_id": "entities-run4"}, "views-2")
     assert again.state == "SUCCEEDED", (again.error_message, log[-3000:])
     assert {v["action"] for v in get_json(world, "runs/entities/entities-run4/views.json")["views"]} == {"unchanged"}
+
+
+def test_ingest_reads_the_announced_version_not_the_latest(world):
+    """Two fast uploads to one key: the first run must load the first version (pinned by a staged copy)."""
+    spec = load_spec_file(ROOT / "datasets/entities.json")
+    s3, key = world["s3"], "incoming/entities/fast.csv"
+    header = "entity1,entity2,entity3,entity4,key,value\n"
+    v1 = s3.put_object(Bucket=RAW, Key=key, Body=(header + "Pinned,a,b,c,k1,first\nPinned,a,b,c,k2,first\n").encode())
+    s3.put_object(Bucket=RAW, Key=key, Body=(header + "Pinned,a,b,c,k1,second\nLatest,a,b,c,k3,second\n").encode())
+
+    ok, log = run(world, "ingest_job.py", {"--dataset_spec": json.dumps(spec.to_dict()),
+                                           **source(world, key, v1["VersionId"]), "--run_id": "entities-fast1"},
+                  "ingest-fast")
+    assert ok.state == "SUCCEEDED", (ok.error_message, log[-3000:])
+    report = get_json(world, "runs/entities/entities-fast1/ingest.json")
+    assert report["source_uri"] == f"s3://{RAW}/{key}" and report["source_version"] == v1["VersionId"]
+    assert report["rows_read"] == 2 and report["rows_loaded"] == 2
+
+    rows = _table_rows(world, {"Pinned", "Latest"})
+    assert sorted(r[:3] for r in rows) == [("Pinned", "k1", "first"), ("Pinned", "k2", "first")]
+    assert {r[3] for r in rows} == {f"s3://{RAW}/{key}"}  # lakepipe_source_file: the original URI
+    staging = s3.list_object_versions(Bucket=RAW, Prefix="staging/")
+    assert staging.get("Versions", []) == [] and staging.get("DeleteMarkers", []) == []
+
+    # The announced version vanished before the run: a clear failure, nothing loaded.
+    s3.delete_object(Bucket=RAW, Key=key, VersionId=v1["VersionId"])
+    before = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
+    gone, log = run(world, "ingest_job.py", {"--dataset_spec": json.dumps(spec.to_dict()),
+                                             "--source_uri": f"s3://{RAW}/{key}", "--source_version": v1["VersionId"],
+                                             "--source_etag": v1["ETag"].strip('"'), "--run_id": "entities-fast2"},
+                    "ingest-gone")
+    assert gone.state == "FAILED"
+    assert gone.error_message == (f"StagingError: s3://{RAW}/{key}: version {v1['VersionId']} no longer exists; "
+                                  "nothing was loaded")
+    after = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
+    assert after == before
