@@ -21,6 +21,7 @@ locals {
 
   runs_location    = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
   rejects_location = "s3://${var.raw_bucket_name}/${var.rejects_prefix}"
+  staging_location = "s3://${var.raw_bucket_name}/${var.staging_prefix}"
   warehouse_uri    = "s3://${var.warehouse_bucket_name}/${var.warehouse_prefix}"
 }
 
@@ -111,6 +112,7 @@ locals {
 
   ingest_arguments = merge(local.common_arguments, {
     "--rejects_location" = local.rejects_location
+    "--staging_location" = local.staging_location
   })
   view_arguments = merge(local.common_arguments, {
     "--definer_role_arn" = var.definer_role_arn
@@ -259,11 +261,21 @@ locals {
         Resource = "${var.raw_bucket_arn}/${var.rejects_prefix}*"
       },
       {
+        # The ingest job copies the exact source version (versioned CopySource: s3:GetObjectVersion on
+        # the raw prefixes above) to its per-run staging object, which Spark reads; afterwards it
+        # deletes that exact version (s3:DeleteObjectVersion). AbortMultipartUpload: a failed
+        # multipart copy (objects above 8 MB) is aborted by boto3's managed copy.
+        Sid      = "StageSourceVersions"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"]
+        Resource = "${var.raw_bucket_arn}/${var.staging_prefix}*"
+      },
+      {
         Sid       = "ListRawPrefixes"
         Effect    = "Allow"
         Action    = "s3:ListBucket"
         Resource  = var.raw_bucket_arn
-        Condition = { StringLike = { "s3:prefix" = concat([for p in local.raw_prefixes : "${p}*"], ["${var.rejects_prefix}*"]) } }
+        Condition = { StringLike = { "s3:prefix" = concat([for p in local.raw_prefixes : "${p}*"], ["${var.rejects_prefix}*", "${var.staging_prefix}*"]) } }
       },
       {
         Sid      = "ReadArtifacts"

@@ -43,6 +43,11 @@ output "rejects_location" {
   value       = local.rejects_location
 }
 
+output "staging_location" {
+  description = "s3:// URI under which the ingest job stages the exact source version it reads."
+  value       = local.staging_location
+}
+
 output "log_group_name" {
   description = "CloudWatch log group of the jobs' continuous logging."
   value       = aws_cloudwatch_log_group.jobs.name

@@ -77,6 +77,17 @@ variable "rejects_prefix" {
   default     = "rejects/"
 }
 
+variable "staging_prefix" {
+  description = "Prefix in the raw bucket where the ingest job stages the exact source version it reads (--staging_location)."
+  type        = string
+  default     = "staging/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/$", var.staging_prefix))
+    error_message = "staging_prefix must be one path segment ending with /."
+  }
+}
+
 variable "warehouse_bucket_name" {
   description = "Iceberg warehouse bucket name (target glue)."
   type        = string

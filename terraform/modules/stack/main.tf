@@ -83,6 +83,7 @@ module "glue_jobs" {
   raw_bucket_name            = module.storage.raw_bucket_name
   raw_bucket_arn             = module.storage.raw_bucket_arn
   rejects_prefix             = module.storage.rejects_prefix
+  staging_prefix             = module.storage.staging_prefix
   warehouse_bucket_name      = module.storage.warehouse_bucket_name
   warehouse_bucket_arn       = module.storage.warehouse_bucket_arn
   artifacts_bucket_name      = module.storage.artifacts_bucket_name

@@ -189,7 +189,7 @@ locals {
 }
 
 # Lifecycle: one whole-bucket rule (abort incomplete multipart uploads, expire noncurrent versions)
-# on every bucket, plus expiring rules for the raw landing prefixes, rejects and Athena results.
+# on every bucket, plus expiring rules for the raw landing prefixes, rejects, staging and Athena results.
 locals {
   expiring_rules = {
     raw = concat(
@@ -198,12 +198,23 @@ locals {
         prefix          = p
         transition_days = var.raw_transition_days
         expire_days     = var.raw_retention_days
+        noncurrent_days = null
       }],
       [{
         id              = "rejects"
         prefix          = var.rejects_prefix
         transition_days = null
         expire_days     = var.rejects_retention_days
+        noncurrent_days = null
+      }],
+      # The ingest job deletes its staged copy (that exact version) after every run; this only
+      # removes what a crashed run left behind.
+      [{
+        id              = "staging"
+        prefix          = var.staging_prefix
+        transition_days = null
+        expire_days     = 1
+        noncurrent_days = 1
       }],
     )
     warehouse = []
@@ -213,6 +224,7 @@ locals {
       prefix          = ""
       transition_days = null
       expire_days     = var.query_results_retention_days
+      noncurrent_days = null
     }]
   }
 }
@@ -258,6 +270,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
       expiration {
         days = rule.value.expire_days
+      }
+
+      dynamic "noncurrent_version_expiration" {
+        for_each = rule.value.noncurrent_days == null ? [] : [rule.value.noncurrent_days]
+        content {
+          noncurrent_days = noncurrent_version_expiration.value
+        }
       }
     }
   }

@@ -63,6 +63,11 @@ output "rejects_prefix" {
   value       = var.rejects_prefix
 }
 
+output "staging_prefix" {
+  description = "Prefix in the raw bucket of the ingest job's per-run staged source copies."
+  value       = var.staging_prefix
+}
+
 output "bucket_policies" {
   description = "Bucket policy documents by bucket role (decoded), for tests and reviews."
   value       = local.bucket_policies

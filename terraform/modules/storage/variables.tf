@@ -98,6 +98,32 @@ variable "rejects_prefix" {
     condition     = can(regex("^[A-Za-z0-9_.-]+/$", var.rejects_prefix))
     error_message = "rejects_prefix must be one path segment ending with /."
   }
+  # Rejects written under a dataset prefix would be notified to the trigger as uploads (and expire as raw data).
+  validation {
+    condition     = alltrue([for d in var.datasets : !startswith(d.raw_prefix, var.rejects_prefix) && !startswith(var.rejects_prefix, d.raw_prefix)])
+    error_message = "rejects_prefix must not overlap any dataset's raw_prefix."
+  }
+}
+
+variable "staging_prefix" {
+  description = "Prefix in the raw bucket where the ingest job stages the exact source version it reads (deleted after each run)."
+  type        = string
+  default     = "staging/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/$", var.staging_prefix))
+    error_message = "staging_prefix must be one path segment ending with /."
+  }
+  # A staged copy under a dataset prefix would start another pipeline run (the S3 notification filters
+  # are the dataset prefixes), and the 1-day staging expiry would delete landed files.
+  validation {
+    condition     = alltrue([for d in var.datasets : !startswith(d.raw_prefix, var.staging_prefix) && !startswith(var.staging_prefix, d.raw_prefix)])
+    error_message = "staging_prefix must not overlap any dataset's raw_prefix."
+  }
+  validation {
+    condition     = var.staging_prefix != var.rejects_prefix
+    error_message = "staging_prefix and rejects_prefix must differ."
+  }
 }
 
 variable "rejects_retention_days" {

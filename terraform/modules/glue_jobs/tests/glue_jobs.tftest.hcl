@@ -78,6 +78,10 @@ run "job_arguments_follow_the_design_contract" {
     error_message = "--rejects_location belongs to the ingest job."
   }
   assert {
+    condition     = aws_glue_job.ingest.default_arguments["--staging_location"] == "s3://lakepipe-dev-raw/staging/" && !contains(keys(aws_glue_job.views.default_arguments), "--staging_location") && output.staging_location == "s3://lakepipe-dev-raw/staging/"
+    error_message = "--staging_location (raw bucket, staging/) belongs to the ingest job."
+  }
+  assert {
     condition     = aws_glue_job.views.default_arguments["--definer_role_arn"] == var.definer_role_arn && !contains(keys(aws_glue_job.ingest.default_arguments), "--definer_role_arn")
     error_message = "--definer_role_arn belongs to the view job."
   }
@@ -115,6 +119,23 @@ run "job_role_is_least_privilege" {
   assert {
     condition     = alltrue([for s in local.job_policy.Statement : !contains(flatten([s.Action]), "*") && alltrue([for a in flatten([s.Action]) : !endswith(a, ":*")])])
     error_message = "No wildcard actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.job_policy.Statement : s.Action if s.Sid == "ReadRawDatasetPrefixes"])) == toset(["s3:GetObject", "s3:GetObjectVersion"])
+    error_message = "Staging copies a source by VersionId: the raw prefixes need s3:GetObjectVersion, read-only."
+  }
+  assert {
+    condition = one([for s in local.job_policy.Statement : s if s.Sid == "StageSourceVersions"]).Resource == "arn:aws:s3:::lakepipe-dev-raw/staging/*" && toset(one([for s in local.job_policy.Statement : s if s.Sid == "StageSourceVersions"]).Action) == toset([
+    "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"])
+    error_message = "Write, read and version deletes only on the staging prefix."
+  }
+  assert {
+    condition     = length([for s in local.job_policy.Statement : s if contains(flatten([s.Action]), "s3:DeleteObjectVersion")]) == 1
+    error_message = "s3:DeleteObjectVersion only in the staging statement."
+  }
+  assert {
+    condition     = toset(one([for s in local.job_policy.Statement : s if s.Sid == "ListRawPrefixes"]).Condition.StringLike["s3:prefix"]) == toset(["incoming/entities/*", "incoming/ledger/*", "rejects/*", "staging/*"])
+    error_message = "The raw bucket may be listed only under the dataset, rejects and staging prefixes."
   }
   assert {
     condition     = toset(flatten([for s in local.job_policy.Statement : s.Resource if s.Sid == "LakeKey"])) == toset([var.kms_key_arn])
@@ -175,4 +196,12 @@ run "bad_environment_is_rejected" {
     environment = "qa"
   }
   expect_failures = [var.environment]
+}
+
+run "bad_staging_prefix_is_rejected" {
+  command = plan
+  variables {
+    staging_prefix = "staging"
+  }
+  expect_failures = [var.staging_prefix]
 }

@@ -84,6 +84,14 @@ run "composes_every_module_from_the_repository_specs" {
     condition     = startswith(output.runs_location, "s3://") && endswith(output.runs_location, "/runs/")
     error_message = "Reports go under runs/ of the artifacts bucket."
   }
+  assert {
+    condition     = module.glue_jobs.staging_location == "s3://${module.storage.raw_bucket_name}/${module.storage.staging_prefix}" && module.storage.staging_prefix == "staging/"
+    error_message = "The ingest job stages under the raw bucket's staging prefix, the one the storage lifecycle rule expires."
+  }
+  assert {
+    condition     = jsondecode(module.pipeline.definition).States.Ingest.Parameters.Arguments["--source_etag.$"] == "$.source.etag"
+    error_message = "The state machine must pass the announced ETag to the ingest job."
+  }
 }
 
 run "looks_up_account_and_adds_the_deployer_as_lake_formation_admin" {

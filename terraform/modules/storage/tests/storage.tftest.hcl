@@ -68,8 +68,13 @@ run "lifecycle_rules_cover_raw_rejects_and_results" {
   command = apply
 
   assert {
-    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.data["raw"].rule : one(r.filter).prefix if one(r.expiration) != null]) == toset(["incoming/entities/", "incoming/regulatory/", "rejects/"])
-    error_message = "Raw landing prefixes and rejects/ need expiring lifecycle rules."
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.data["raw"].rule : one(r.filter).prefix if one(r.expiration) != null]) == toset(["incoming/entities/", "incoming/regulatory/", "rejects/", "staging/"])
+    error_message = "Raw landing prefixes, rejects/ and staging/ need expiring lifecycle rules."
+  }
+  assert {
+    condition = one([for r in aws_s3_bucket_lifecycle_configuration.data["raw"].rule : [one(r.expiration).days, one(r.noncurrent_version_expiration).noncurrent_days]
+    if one(r.filter).prefix == "staging/" && r.status == "Enabled"]) == [1, 1]
+    error_message = "Staged source copies (and their noncurrent versions) must expire after 1 day."
   }
   assert {
     condition     = one([for r in aws_s3_bucket_lifecycle_configuration.data["athena_results"].rule : one(r.expiration).days if r.id == "query-results"]) == 7
@@ -96,4 +101,36 @@ run "empty_dataset_list_is_rejected" {
     datasets = []
   }
   expect_failures = [var.datasets]
+}
+
+run "staging_prefix_overlapping_a_dataset_prefix_is_rejected" {
+  command = plan
+  variables {
+    staging_prefix = "incoming/"
+  }
+  expect_failures = [var.staging_prefix]
+}
+
+run "dataset_prefix_under_the_staging_prefix_is_rejected" {
+  command = plan
+  variables {
+    datasets = [{ name = "entities", raw_prefix = "staging/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" }]
+  }
+  expect_failures = [var.staging_prefix]
+}
+
+run "staging_prefix_equal_to_rejects_prefix_is_rejected" {
+  command = plan
+  variables {
+    staging_prefix = "rejects/"
+  }
+  expect_failures = [var.staging_prefix]
+}
+
+run "dataset_prefix_under_the_rejects_prefix_is_rejected" {
+  command = plan
+  variables {
+    datasets = [{ name = "entities", raw_prefix = "rejects/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" }]
+  }
+  expect_failures = [var.rejects_prefix]
 }
