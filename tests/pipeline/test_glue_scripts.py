@@ -85,16 +85,24 @@ def source(world, key, version_id=None):
 
 
 def _table_rows(world, entity1_values):
-    """(entity1, key, value, lakepipe_source_file) of lake.entities as Glue registers it (PyIceberg over the
-    metadata file the run wrote; locally a file: path)."""
-    from pyiceberg.expressions import In
-    from pyiceberg.table import StaticTable
+    """(entity1, key, value, lakepipe_source_file) of lake.entities as Glue registers it: DuckDB's
+    iceberg_scan over the metadata file the run wrote (locally a file: path)."""
+    import importlib
+    from urllib.parse import urlparse
+
+    import duckdb
 
     loc = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
-    table = StaticTable.from_metadata(loc.removeprefix("file:"))
-    arrow = table.scan(row_filter=In("entity1", entity1_values),
-                       selected_fields=("entity1", "key", "value", "lakepipe_source_file")).to_arrow()
-    return [tuple(r.values()) for r in arrow.to_pylist()]
+    con = duckdb.connect(config={"extension_directory": str(world["logs"].parent / "duckdb_extensions"),
+                                 "autoinstall_known_extensions": False})
+    for package, name in (("duckdb_extension_avro", "avro"), ("duckdb_extension_iceberg", "iceberg")):
+        ext = Path(importlib.import_module(package).__file__).parent / "extensions" / f"v{duckdb.__version__}"
+        con.execute(f"INSTALL '{ext / f'{name}.duckdb_extension'}'")  # offline, from the PyPI package
+        con.execute(f"LOAD {name}")
+    path = urlparse(loc).path.replace("'", "''")
+    marks = ", ".join("?" for _ in entity1_values)
+    return con.execute(f"SELECT entity1, key, value, lakepipe_source_file FROM iceberg_scan('{path}') "
+                       f"WHERE entity1 IN ({marks})", sorted(entity1_values)).fetchall()
 
 
 def get_json(world, key):
