@@ -116,7 +116,11 @@ locals {
   })
   view_arguments = merge(local.common_arguments, {
     "--definer_role_arn" = var.definer_role_arn
-  })
+    },
+    # Views over target s3tables name the table as "s3tablescatalog/<bucket>".ns.table (Athena) and
+    # carry its ARN in the federated catalog: both need the bucket's name.
+    local.s3tables_enabled ? { "--s3tables_table_bucket" = var.s3tables_table_bucket_name } : {},
+  )
 }
 
 # ---------------------------------------------------------------- security configuration and logs

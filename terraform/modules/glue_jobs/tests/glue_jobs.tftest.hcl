@@ -86,6 +86,10 @@ run "job_arguments_follow_the_design_contract" {
     error_message = "--definer_role_arn belongs to the view job."
   }
   assert {
+    condition     = aws_glue_job.views.default_arguments["--s3tables_table_bucket"] == "lakepipe-dev-tables" && !contains(keys(aws_glue_job.ingest.default_arguments), "--s3tables_table_bucket")
+    error_message = "The view job names S3 Tables base tables by their table bucket (--s3tables_table_bucket)."
+  }
+  assert {
     condition = alltrue([for j in [aws_glue_job.ingest, aws_glue_job.views] :
       j.default_arguments["--runs_location"] == "s3://lakepipe-dev-artifacts/runs/" && j.default_arguments["--glue_catalog"] == "glue_catalog" &&
     j.default_arguments["--s3tables_catalog"] == "s3tables_catalog" && j.default_arguments["--enable-glue-datacatalog"] == "true"])
@@ -169,8 +173,8 @@ run "without_s3tables_no_s3tables_catalog_or_permissions" {
     datasets                   = [{ name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" }]
   }
   assert {
-    condition     = !strcontains(local.spark_conf, "s3tables") && length(local.s3tables_statements) == 0
-    error_message = "No S3 Tables catalog or permissions when the stack has no table bucket."
+    condition     = !strcontains(local.spark_conf, "s3tables") && length(local.s3tables_statements) == 0 && !contains(keys(local.view_arguments), "--s3tables_table_bucket")
+    error_message = "No S3 Tables catalog, argument or permissions when the stack has no table bucket."
   }
 }
 
