@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 from lakepipe.naming import execution_name
 from lakepipe.recorder import run_paths
 from lakepipe.s3util import get_json
-from lakepipe.spec import DatasetSpec, load_spec_file
+from lakepipe.spec import DatasetSpec, parse_spec
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -86,12 +86,12 @@ def stack_outputs(path: Path | None = None) -> dict[str, Any]:
     return {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in raw.items()}
 
 
-def dataset_spec(name: str) -> DatasetSpec:
-    path = REPO / "datasets" / f"{name}.json"
-    if not path.exists():
-        known = sorted(p.stem for p in (REPO / "datasets").glob("*.json") if p.stem != "dataset.schema")
-        raise StepError("dataset", f"unknown dataset {name!r}; known: {', '.join(known)}")
-    return load_spec_file(path)
+def dataset_spec(name: str, outputs: dict[str, Any]) -> DatasetSpec:
+    """The deployed spec of a dataset (the stack's `dataset_specs` output, what the trigger Lambda uses)."""
+    specs = {s["name"]: s for s in outputs["dataset_specs"]}
+    if name not in specs:
+        raise StepError("dataset", f"unknown dataset {name!r}; deployed: {', '.join(sorted(specs))}")
+    return parse_spec(specs[name])
 
 
 def progress(msg: str) -> None:
@@ -170,7 +170,7 @@ def summarise(record: dict | None, *, status: str, input_path: str, spec: Datase
 def run_file(path: Path, dataset: str, deadline_s: float) -> tuple[dict[str, Any], dict | None]:
     """Upload -> S3 trigger -> state machine -> both jobs. Returns (summary, run record)."""
     outputs = stack_outputs()
-    spec = dataset_spec(dataset)
+    spec = dataset_spec(dataset, outputs)
     if not path.name.lower().endswith(".csv"):
         # The trigger rejects non-CSV objects (lakepipe.events.decide): nothing would start.
         return summarise(None, status="SKIPPED", input_path=str(path), spec=spec,

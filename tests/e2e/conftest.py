@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO / "terraform" / "environments" / "local"
 REGION = "us-east-1"  # terraform/environments/local/terraform.tfvars
 AWS_CLI = REPO / ".venv" / "bin" / "aws"
+E2E_DATASETS = REPO / "tests" / "e2e" / "datasets"
 
 
 def free_port() -> int:
@@ -146,7 +147,9 @@ def deployed_stack(tmp_path_factory) -> Iterator[DeployedStack]:
                   TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", AWS_CONFIG_FILE="/dev/null",
                   AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true")
     tf_vars = [f"-var=endpoint={url}", f"-var=lambda_zip_path={build / 'lambda' / 'lakepipe_lambda.zip'}",
-               f"-var=glue_package_path={build / 'glue' / 'lakepipe.zip'}"]
+               f"-var=glue_package_path={build / 'glue' / 'lakepipe.zip'}",
+               # test-only datasets next to datasets/: entities_s3t exercises target s3tables
+               f"-var=extra_datasets_dir={E2E_DATASETS}"]
     stack = DeployedStack(url, {}, cli_env, home, tf_env, tf_vars, timings)
 
     try:

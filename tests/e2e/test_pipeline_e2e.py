@@ -191,3 +191,32 @@ def test_missing_column_fails_loudly_and_changes_nothing(first_run, deployed_sta
     bodies = wait_for(notification, 60, "the SNS failure notification")
     assert "missing" in bodies[0]
     assert local_lake.athena_query(TABLE_SQL) == before
+
+
+def test_s3tables_dataset_end_to_end(first_run, lake, deployed_stack: DeployedStack):
+    """tests/e2e/datasets/entities_s3t.json (target s3tables): the sample lands in the S3 Tables catalog and
+    every view, created in a default-catalog database, answers the same in Athena and Spark."""
+    summary, record = local_lake.run_file(SAMPLE, "entities_s3t", DEADLINE_S)
+    assert summary["status"] == "SUCCEEDED", summary
+    assert record["status"] == "SUCCEEDED" and record["ingest"]["source_version"]
+    expected = expected_rows()
+    assert summary["table"] == "lake_s3t.entities" and summary["rows_loaded"] == len(expected)
+    assert {v["split_value"] for v in summary["views"]} == {k[0] for k in expected}
+    bucket = deployed_stack.outputs["table_bucket_arn"].split("/")[-1]
+    glue = deployed_stack.client("glue")
+    lake.sync()
+    for v in summary["views"]:
+        db, name = v["view"].split(".")
+        assert db == "lake_s3t" and name.startswith("s3t_view_")
+        view = glue.get_table(DatabaseName=db, Name=name)["Table"]
+        assert view["ViewDefinition"]["SubObjects"][0].endswith(f":table/s3tablescatalog/{bucket}/lake_s3t/entities")
+        athena_text = next(r["ViewOriginalText"] for r in view["ViewDefinition"]["Representations"]
+                           if r["Dialect"] == "ATHENA")
+        assert f'"s3tablescatalog/{bucket}"."lake_s3t"."entities"' in athena_text
+        sql = f"SELECT * FROM {v['view']} ORDER BY entity2, entity3, entity4"
+        athena, spark = local_lake.athena_query(sql), lake.query(sql)
+        assert athena == spark and len(athena) > 1, f"{v['view']}: Athena and Spark disagree"
+        column_map = json.loads(view["Parameters"]["lakepipe.column_map"])
+        for row in athena[1:]:
+            for col, cell in zip(athena[0][4:], row[4:], strict=True):
+                assert expected.get((*row[:4], column_map[col])) == cell

@@ -12,6 +12,7 @@ module "stack" {
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
   enable_s3tables                = var.enable_s3tables
+  extra_datasets_dir             = var.extra_datasets_dir
   worker_type                    = var.worker_type
   number_of_workers              = var.number_of_workers
   view_worker_type               = var.view_worker_type

@@ -1,3 +1,8 @@
+output "dataset_specs" {
+  description = "The deployed dataset specs (tools/local_lake.py uploads under their raw prefixes)."
+  value       = module.stack.dataset_specs
+}
+
 output "datasets" {
   description = "Dataset names deployed."
   value       = module.stack.datasets

@@ -9,8 +9,11 @@ locals {
   # Only fields that declare a default (view_database's default is null, so test for the key).
   defaults = { for field, prop in local.properties : field => prop["default"] if contains(keys(prop), "default") }
 
-  spec_files = sort([for f in fileset(var.datasets_dir, "*.json") : f if f != basename(local.schema_file)])
-  raw_specs  = { for f in local.spec_files : f => jsondecode(file("${var.datasets_dir}/${f}")) }
+  spec_files = concat(
+    sort([for f in fileset(var.datasets_dir, "*.json") : "${var.datasets_dir}/${f}" if f != basename(local.schema_file)]),
+    var.extra_datasets_dir == null ? [] : sort([for f in fileset(var.extra_datasets_dir, "*.json") : "${var.extra_datasets_dir}/${f}"]),
+  )
+  raw_specs = { for f in local.spec_files : f => jsondecode(file(f)) }
 
   merged = [for f in local.spec_files : merge(local.defaults, local.raw_specs[f])]
 

@@ -30,7 +30,8 @@ output "datasets" {
 
 output "by_name" {
   description = "Map of dataset name to spec (defaults applied)."
-  value       = { for s in local.datasets : s.name => s }
+  # Grouped, so that a duplicate name fails output.datasets' precondition instead of erroring here.
+  value = { for name, specs in { for s in local.datasets : s.name => s... } : name => specs[0] }
 }
 
 output "defaults" {
@@ -39,6 +40,6 @@ output "defaults" {
 }
 
 output "spec_files" {
-  description = "Spec files read, relative to datasets_dir."
+  description = "Spec files read (paths), datasets_dir's first."
   value       = local.spec_files
 }

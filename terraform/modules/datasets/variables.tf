@@ -8,6 +8,12 @@ variable "datasets_dir" {
   }
 }
 
+variable "extra_datasets_dir" {
+  description = "Optional second folder of dataset specs (*.json only, no schema), read after datasets_dir; the local root uses it to deploy test-only datasets. Null means none."
+  type        = string
+  default     = null
+}
+
 variable "schema_file" {
   description = "Path of dataset.schema.json (its properties.<field>.default values are applied to every spec). Null means <datasets_dir>/dataset.schema.json."
   type        = string

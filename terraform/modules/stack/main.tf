@@ -24,8 +24,9 @@ locals {
 
 # The same spec files the jobs and Lambdas read, with the schema defaults applied.
 module "datasets" {
-  source       = "../datasets"
-  datasets_dir = "${local.repo_root}/datasets"
+  source             = "../datasets"
+  datasets_dir       = "${local.repo_root}/datasets"
+  extra_datasets_dir = var.extra_datasets_dir
 }
 
 locals {

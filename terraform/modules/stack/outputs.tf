@@ -3,6 +3,11 @@ output "datasets" {
   value       = [for d in local.datasets : d.name]
 }
 
+output "dataset_specs" {
+  description = "The deployed dataset specs (schema defaults applied), as the trigger Lambda gets them."
+  value       = local.datasets
+}
+
 output "bucket_names" {
   description = "Bucket names by role."
   value       = module.storage.bucket_names

@@ -45,6 +45,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "extra_datasets_dir" {
+  description = "Optional folder of extra dataset specs, deployed next to datasets/ (the e2e tests deploy test-only datasets with it). Null means none."
+  type        = string
+  default     = null
+}
+
 variable "enable_s3tables" {
   description = "Create the S3 table bucket even when no dataset has target s3tables (it is created automatically when one does)."
   type        = bool

@@ -54,3 +54,22 @@ run "overlapping_raw_prefixes_are_rejected" {
   }
   expect_failures = [output.datasets]
 }
+
+run "extra_datasets_dir_adds_specs_after_the_repository_ones" {
+  command = plan
+  variables {
+    extra_datasets_dir = "../../../tests/e2e/datasets"
+  }
+  assert {
+    condition     = output.by_name["entities_s3t"].target == "s3tables" && output.by_name["entities_s3t"].split_column == "entity1" && contains([for d in output.datasets : d.name], "regulatory")
+    error_message = "The extra folder's specs must be added, with the schema defaults, next to the repository's."
+  }
+}
+
+run "extra_spec_reusing_a_dataset_name_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/extra_duplicate"
+  }
+  expect_failures = [output.datasets]
+}
