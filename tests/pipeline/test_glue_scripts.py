@@ -51,7 +51,12 @@ def world(tmp_path_factory):
     s3.upload_file(str(ROOT / "sample_data/entities_sample.csv"), RAW, "incoming/entities/entities_sample.csv")
     s3.upload_file(str(ROOT / "tests/pipeline/data/missing_column.csv"), RAW, "incoming/entities/missing_column.csv")
     s3.upload_file(str(ROOT / "tests/pipeline/data/bad_rows.csv"), RAW, "incoming/entities/bad_rows.csv")
-    glue.create_database(DatabaseInput={"Name": "lake"})  # as Terraform does
+    # moto's backends are process-wide, shared by every in-process server: a second module using this
+    # fixture (test_glue_scripts_s3tables imports it) finds the database already there.
+    try:
+        glue.create_database(DatabaseInput={"Name": "lake"})  # as Terraform does
+    except glue.exceptions.AlreadyExistsException:
+        pass
     base = tmp_path_factory.mktemp("glue-scripts")
     yield {"url": url, "s3": s3, "glue": glue, "state": base / "state", "logs": base / "logs"}
     server.stop()
