@@ -30,17 +30,17 @@ S3T_CONF = CONF + "".join(
 
 def test_s3tables_dataset_through_both_scripts(world):  # noqa: F811 - the fixture imported above
     raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
-    spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "lake_ns",
+    spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "scripts_ns",
                        "view_prefix": "s3t_view_"})
     spec_json = json.dumps(spec.to_dict())
-    world["glue"].create_database(DatabaseInput={"Name": "lake_ns"})  # the views' database, as Terraform makes it
+    world["glue"].create_database(DatabaseInput={"Name": "scripts_ns"})  # the views' database, as Terraform makes it
 
     ok, log = run(world, "ingest_job.py", {
         "--conf": S3T_CONF, "--dataset_spec": spec_json, **source(world, "incoming/entities/entities_sample.csv"),
         "--run_id": "s3t-run1"}, "s3t-ingest")
     assert ok.state == "SUCCEEDED", (ok.error_message, log[-3000:])
     report = get_json(world, "runs/entities_s3t/s3t-run1/ingest.json")
-    assert report["table"] == "lake_ns.entities" and report["rows_loaded"] == 480
+    assert report["table"] == "scripts_ns.entities" and report["rows_loaded"] == 480
     assert "catalog s3tables_catalog" in log  # the S3 Tables catalog was re-pointed, not ignored
 
     views, log = run(world, "view_job.py", {
@@ -49,19 +49,19 @@ def test_s3tables_dataset_through_both_scripts(world):  # noqa: F811 - the fixtu
     assert views.state == "SUCCEEDED", (views.error_message, log[-3000:])
     vreport = get_json(world, "runs/entities_s3t/s3t-run1/views.json")
     assert {v["view"] for v in vreport["views"]} == {
-        "lake_ns.s3t_view_acme", "lake_ns.s3t_view_globex", "lake_ns.s3t_view_initech", "lake_ns.s3t_view_umbrella_corp"}
-    acme = world["glue"].get_table(DatabaseName="lake_ns", Name="s3t_view_acme")["Table"]
+        "scripts_ns.s3t_view_acme", "scripts_ns.s3t_view_globex", "scripts_ns.s3t_view_initech", "scripts_ns.s3t_view_umbrella_corp"}
+    acme = world["glue"].get_table(DatabaseName="scripts_ns", Name="s3t_view_acme")["Table"]
     assert acme["ViewDefinition"]["SubObjects"] == [
-        f"arn:aws:glue:us-east-1:123456789012:table/s3tablescatalog/{TABLE_BUCKET}/lake_ns/entities"]
+        f"arn:aws:glue:us-east-1:123456789012:table/s3tablescatalog/{TABLE_BUCKET}/scripts_ns/entities"]
     reps = {r["Dialect"]: r["ViewOriginalText"] for r in acme["ViewDefinition"]["Representations"]}
     athena_tables = [t.sql("trino") for t in sqlglot.parse_one(reps["ATHENA"], read="trino").find_all(sqlglot.exp.Table)]
-    assert athena_tables == [f'"s3tablescatalog/{TABLE_BUCKET}"."lake_ns"."entities"']
-    assert "FROM `s3tables_catalog`.`lake_ns`.`entities`" in reps["SPARK"]
+    assert athena_tables == [f'"s3tablescatalog/{TABLE_BUCKET}"."scripts_ns"."entities"']
+    assert "FROM `s3tables_catalog`.`scripts_ns`.`entities`" in reps["SPARK"]
 
     # without the table bucket the view job fails clearly and creates nothing more
     failed, log = run(world, "view_job.py", {
         "--conf": S3T_CONF, "--dataset_spec": json.dumps({**spec.to_dict(), "view_prefix": "other_"}),
         "--run_id": "s3t-run2"}, "s3t-views-no-bucket")
     assert failed.state == "FAILED" and "--s3tables_table_bucket" in failed.error_message
-    names = [t["Name"] for t in world["glue"].get_tables(DatabaseName="lake_ns")["TableList"]]
+    names = [t["Name"] for t in world["glue"].get_tables(DatabaseName="scripts_ns")["TableList"]]
     assert not [n for n in names if n.startswith("other_")]
