@@ -16,7 +16,7 @@ status: venv ## is the local endpoint answering?
 	$(PY) -m localcloud status
 
 LOCALCLOUD_TESTS := $(addprefix tests/localcloud/,test_lambda.py test_glue.py test_athena.py \
-	test_stepfunctions.py test_terraform_gaps.py test_glue_s3_write_through.py)
+	test_stepfunctions.py test_terraform_gaps.py test_glue_s3_write_through.py test_s3_copy_conditions.py)
 test-localcloud: venv spark-runtime ## tests of the local endpoint (each starts its own endpoint on a free port)
 	$(PY) -m pytest -q -p no:cacheprovider -m 'not spark' $(LOCALCLOUD_TESTS)
 	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark $(LOCALCLOUD_TESTS)

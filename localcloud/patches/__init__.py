@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = (
-    "lambda_", "lambda_logging", "s3", "s3_events", "s3_policy", "s3_logging", "stepfunctions", "glue",
+    "lambda_", "lambda_logging", "s3", "s3_copy_conditions", "s3_events", "s3_policy", "s3_logging", "stepfunctions", "glue",
     "athena", "s3tables", "sqs", "lakeformation", "sts",
 )
 
