@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from localcloud.net import free_port
 
 QUERIES = {
     "count": "SELECT count(*) FROM bench.events",
@@ -33,12 +34,6 @@ FROM range({rows}) r(i)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -50,7 +45,7 @@ def main() -> int:
     from localcloud.iceberg_fixture import register_in_glue, write_table
 
     with tempfile.TemporaryDirectory(prefix="localcloud-bench-") as tmp:
-        port = _free_port()
+        port = free_port()
         env = dict(os.environ, LOCALCLOUD_PORT=str(port), LOCALCLOUD_DIR=f"{tmp}/lc")
         t0 = time.monotonic()
         subprocess.run([sys.executable, "-m", "localcloud", "up"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ def main() -> int:
     from lakepipe.ingest import run_ingest
     from lakepipe.spec import parse_spec
     from lakepipe.views import CatalogTarget, run_views
+    from localcloud.net import free_port
     from localcloud.spark_runtime import local_spark_session
 
     work = Path(tempfile.mkdtemp(prefix="lakepipe-bench-"))
@@ -74,9 +74,7 @@ def main() -> int:
         print(f"{label}: {figures[label]:.1f}s  (read {res.rows_read:,}, loaded {res.rows_loaded:,}, "
               f"rejected {res.rows_rejected:,}); phases {res.seconds}")
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -19,24 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from localcloud.net import free_port
 from tools.bench_jobs import make_csv
+from tools.glue_job_args import default_arguments
 
 REGION = "us-east-1"
 RAW, ARTIFACTS, WAREHOUSE = "bench-raw", "bench-artifacts", "bench-warehouse"
-# The jobs' --conf as Terraform's glue_jobs module packs it (docs/design.md).
-CONF = (
-    "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-    " --conf spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog"
-    " --conf spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog"
-    f" --conf spark.sql.catalog.glue_catalog.warehouse=s3://{WAREHOUSE}/iceberg/"
-    " --conf spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def duckdb_reference(csv_path: Path, spec, splits: list[str]) -> tuple[float, float]:
@@ -112,14 +99,8 @@ def main() -> int:
         s3.upload_file(str(src), RAW, key)
         etag = s3.head_object(Bucket=RAW, Key=key)["ETag"].strip('"')
         glue.create_database(DatabaseInput={"Name": spec.database})
-        defaults = {
-            "--conf": CONF, "--datalake-formats": "iceberg",
-            "--extra-py-files": f"s3://{ARTIFACTS}/glue/lakepipe.zip",
-            "--runs_location": f"s3://{ARTIFACTS}/runs/", "--rejects_location": f"s3://{RAW}/rejects/",
-            "--staging_location": f"s3://{RAW}/staging/",
-            "--definer_role_arn": "arn:aws:iam::123456789012:role/bench-definer",
-            "--glue_catalog": "glue_catalog", "--s3tables_catalog": "s3tables_catalog",
-        }
+        defaults = default_arguments(raw_bucket=RAW, artifacts_bucket=ARTIFACTS, warehouse_bucket=WAREHOUSE,
+                                     definer_role_arn="arn:aws:iam::123456789012:role/bench-definer")
         spec_json = json.dumps(spec.to_dict())
         runs = [
             # an unversioned bucket: the version is the ETag, as the trigger Lambda passes it

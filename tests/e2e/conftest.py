@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,31 +27,15 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.net import free_port
 from localcloud.processes import group_members
+from tests.support import wait_for  # noqa: F401 - the suite's tests import it from here
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO / "terraform" / "environments" / "local"
 REGION = "us-east-1"  # terraform/environments/local/terraform.tfvars
 AWS_CLI = REPO / ".venv" / "bin" / "aws"
 E2E_DATASETS = REPO / "tests" / "e2e" / "datasets"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    """Poll predicate() until it returns something truthy; fail after timeout seconds."""
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last value: {last!r}")
 
 
 @dataclass

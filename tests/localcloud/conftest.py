@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +14,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from localcloud.net import free_port
 from localcloud.processes import group_members
+from tests.support import wait_for  # noqa: F401 - the suite's tests import it from here
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -78,18 +72,6 @@ def make_zip(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             zf.writestr(name, text)
     return buf.getvalue()
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
-    """Poll predicate() until it returns something truthy, or fail after timeout seconds."""
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/localcloud-test"

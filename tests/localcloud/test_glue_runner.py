@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from localcloud.glue import catalog_sync, run_glue_script
 from localcloud.glue.conf import parse_conf_argument, repoint
 from localcloud.glue.runner import glue_argv
 from localcloud.glue.s3sync import s3_uris
+from localcloud.net import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "us-east-1"
@@ -80,17 +80,11 @@ def test_iceberg_to_hive_types():
 
 # ---- real runs ----------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

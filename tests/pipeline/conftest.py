@@ -2,11 +2,12 @@
 catalog named like the Glue one, and a moto server for Glue/S3/STS."""
 
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+
+from localcloud.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -20,12 +21,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/pipeline/" in str(item.fspath):
             item.add_marker(pytest.mark.spark)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

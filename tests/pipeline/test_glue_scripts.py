@@ -14,19 +14,13 @@ import sqlglot
 
 from lakepipe.spec import load_spec_file
 from lakepipe.views import P_MANAGED_BY
+from tools.glue_job_args import default_arguments
 
 from .conftest import REGION, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GLUE_ZIP = ROOT / "build" / "glue" / "lakepipe.zip"
 RAW, ARTIFACTS, WAREHOUSE = "lp-raw", "lp-artifacts", "lp-warehouse"
-CONF = (
-    "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
-    " --conf spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog"
-    " --conf spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog"
-    f" --conf spark.sql.catalog.glue_catalog.warehouse=s3://{WAREHOUSE}/iceberg/"
-    " --conf spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO"
-)
 DEFINER = "arn:aws:iam::123456789012:role/lakepipe-view-definer"
 
 
@@ -65,17 +59,8 @@ def world(tmp_path_factory):
 def run(world, script, args, name):
     from localcloud.glue.runner import run_glue_script
 
-    defaults = {  # the jobs' default arguments, as in Terraform
-        "--conf": CONF,
-        "--datalake-formats": "iceberg",
-        "--extra-py-files": f"s3://{ARTIFACTS}/glue/lakepipe.zip",
-        "--runs_location": f"s3://{ARTIFACTS}/runs/",
-        "--rejects_location": f"s3://{RAW}/rejects/",
-        "--staging_location": f"s3://{RAW}/staging/",
-        "--definer_role_arn": DEFINER,
-        "--glue_catalog": "glue_catalog",
-        "--s3tables_catalog": "s3tables_catalog",
-    }
+    defaults = default_arguments(raw_bucket=RAW, artifacts_bucket=ARTIFACTS, warehouse_bucket=WAREHOUSE,
+                                 definer_role_arn=DEFINER)
     log = world["logs"] / f"{name}.log"
     result = run_glue_script(f"s3://{ARTIFACTS}/glue/{script}", {**defaults, **args}, endpoint_url=world["url"],
                              state_dir=world["state"], timeout_s=900, log_path=log, job_name=name, region=REGION)

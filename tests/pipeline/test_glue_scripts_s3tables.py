@@ -11,21 +11,13 @@ from pathlib import Path
 import sqlglot
 
 from lakepipe.spec import load_spec_file, parse_spec
+from tools.glue_job_args import spark_conf
 
-from .test_glue_scripts import CONF, get_json, run, source, world  # noqa: F401 - world is a fixture
+from .test_glue_scripts import WAREHOUSE, get_json, run, source, world  # noqa: F401 - world is a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_BUCKET = "lp-tables"
-S3T_CONF = CONF + "".join(
-    f" --conf spark.sql.catalog.s3tables_catalog{option}"
-    for option in (
-        "=org.apache.iceberg.spark.SparkCatalog",
-        ".catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
-        f".warehouse=s3://{TABLE_BUCKET}/warehouse/",
-        ".io-impl=org.apache.iceberg.aws.s3.S3FileIO",
-        f".glue.id=123456789012:s3tablescatalog/{TABLE_BUCKET}",
-    )
-)
+S3T_CONF = spark_conf(WAREHOUSE, table_bucket=TABLE_BUCKET)  # the second catalog, as modules/glue_jobs renders it
 
 
 def test_s3tables_dataset_through_both_scripts(world):  # noqa: F811 - the fixture imported above
