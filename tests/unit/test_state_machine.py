@@ -80,3 +80,31 @@ def test_a_broken_graph_is_detected(asl):
     orphan["States"]["Orphan"] = {"Type": "Pass", "End": True}
     with pytest.raises(AssertionError, match="unreachable"):
         test_every_target_exists_and_every_state_is_reachable(orphan)
+
+
+def _notifies(states: dict, start: str) -> bool:
+    """Does every path from `start` (following Next and Catch) publish to SNS before the execution ends?"""
+    st = states[start]
+    if st.get("Resource", "").endswith(":states:::sns:publish"):
+        return True
+    nexts = targets(st)
+    return bool(nexts) and all(_notifies(states, n) for n in nexts)
+
+
+def test_every_failure_after_the_start_is_notified(asl):
+    """A Task that fails for any reason (a job, the recorder after a good load) ends up on the SNS topic:
+    each non-SNS Task catches States.ALL, and every path from its Catch reaches sns:publish."""
+    states = asl["States"]
+    for name, st in states.items():
+        if st["Type"] != "Task" or st["Resource"].endswith(":states:::sns:publish"):
+            continue
+        catch_all = [c for c in st.get("Catch", []) if "States.ALL" in c["ErrorEquals"]]
+        assert catch_all, f"{name}: a failure here would end the execution without a notification"
+        assert _notifies(states, catch_all[0]["Next"]), f"{name}: its Catch does not reach the SNS notification"
+
+
+def test_an_uncaught_recorder_is_detected(asl):
+    broken = json.loads(json.dumps(asl))
+    del broken["States"]["RecordSuccess"]["Catch"]
+    with pytest.raises(AssertionError, match="RecordSuccess: a failure here"):
+        test_every_failure_after_the_start_is_notified(broken)
