@@ -35,7 +35,7 @@ lint: venv ## ruff over all Python
 include $(sort $(wildcard mk/*.mk))
 
 # Cheap and fast first, so a broken change fails in seconds; anything not listed runs last.
-TEST_ORDER := lint test-unit tf-check test-spark-runtime test-spark test-localcloud test-e2e
+TEST_ORDER := lint test-unit tf-check test-localcloud test-spark test-e2e
 TEST_RUN := $(foreach t,$(TEST_ORDER),$(filter $(t),lint $(TEST_TARGETS))) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
 
 test: ## run every test (lint, unit, terraform, spark, local endpoint, end to end)

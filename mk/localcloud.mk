@@ -15,11 +15,11 @@ down: ## stop the local AWS endpoint and every process it started; forget the lo
 status: venv ## is the local endpoint answering?
 	$(PY) -m localcloud status
 
-LOCALCLOUD_TESTS := $(addprefix tests/localcloud/,test_lambda.py test_glue.py test_athena.py \
-	test_stepfunctions.py test_terraform_gaps.py test_glue_s3_write_through.py test_s3_copy_conditions.py)
-test-localcloud: venv spark-runtime ## tests of the local endpoint (each starts its own endpoint on a free port)
-	$(PY) -m pytest -q -p no:cacheprovider -m 'not spark' $(LOCALCLOUD_TESTS)
-	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark $(LOCALCLOUD_TESTS)
+# Every file under tests/localcloud: the endpoint's own tests (each module starts its own endpoint on a
+# free port), the Spark runtime and the local Glue runner. Spark-marked tests take the heavy lock.
+test-localcloud: venv spark-runtime ## tests of the local endpoint, the Spark runtime and the local Glue runner
+	$(PY) -m pytest -q -p no:cacheprovider -m 'not spark' tests/localcloud
+	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark tests/localcloud
 
 bench-athena: venv ## latency of one Athena query over a 1,000,000-row Iceberg table
 	$(PY) -m localcloud.bench_athena
