@@ -3,6 +3,7 @@
 module "stack" {
   source = "../../modules/stack"
 
+  region                         = var.region
   environment                    = var.environment
   name_prefix                    = var.name_prefix
   tags                           = var.tags

@@ -1,9 +1,8 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = var.region
   base      = "${var.name_prefix}-${var.environment}"
   glue_arn  = "arn:${local.partition}:glue:${local.region}:${var.account_id}"
   logs_arn  = "arn:${local.partition}:logs:${local.region}:${var.account_id}"

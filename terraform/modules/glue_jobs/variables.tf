@@ -29,6 +29,16 @@ variable "account_id" {
   }
 }
 
+variable "region" {
+  description = "AWS region of the provider the module runs with (the root passes its region variable; no aws_region data source: its name attribute is deprecated in provider 6.x and 5.100 lacks region)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for the module's resources (the provider's default_tags apply as well)."
   type        = map(string)

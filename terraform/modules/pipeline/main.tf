@@ -1,9 +1,8 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   partition          = data.aws_partition.current.partition
-  region             = data.aws_region.current.name
+  region             = var.region
   base               = "${var.name_prefix}-${var.environment}"
   state_machine_name = "${local.base}-pipeline"
   state_machine_arn  = "arn:${local.partition}:states:${local.region}:${var.account_id}:stateMachine:${local.state_machine_name}"

@@ -38,6 +38,7 @@ locals {
 module "storage" {
   source = "../storage"
 
+  region             = var.region
   name_prefix        = var.name_prefix
   environment        = var.environment
   account_id         = local.account_id
@@ -60,6 +61,7 @@ module "s3tables" {
 module "catalog" {
   source = "../catalog"
 
+  region                    = var.region
   name_prefix               = var.name_prefix
   environment               = var.environment
   account_id                = local.account_id
@@ -77,6 +79,7 @@ module "catalog" {
 module "glue_jobs" {
   source = "../glue_jobs"
 
+  region                     = var.region
   name_prefix                = var.name_prefix
   environment                = var.environment
   account_id                 = local.account_id
@@ -108,6 +111,7 @@ module "glue_jobs" {
 module "pipeline" {
   source = "../pipeline"
 
+  region                    = var.region
   name_prefix               = var.name_prefix
   environment               = var.environment
   account_id                = local.account_id
@@ -125,6 +129,7 @@ module "pipeline" {
 module "trigger" {
   source = "../trigger"
 
+  region             = var.region
   name_prefix        = var.name_prefix
   environment        = var.environment
   account_id         = local.account_id

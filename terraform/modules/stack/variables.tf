@@ -3,6 +3,11 @@ variable "environment" {
   type        = string
 }
 
+variable "region" {
+  description = "AWS region of the provider (the root's region variable); builds ARNs and bucket names."
+  type        = string
+}
+
 variable "name_prefix" {
   description = "Prefix of every resource name."
   type        = string

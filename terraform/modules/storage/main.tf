@@ -1,9 +1,8 @@
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.name
+  region    = var.region
   base      = "${var.name_prefix}-${var.environment}"
 
   # One bucket per concern: separate lifecycle, Lake Formation registration (warehouse only),

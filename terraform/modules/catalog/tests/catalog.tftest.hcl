@@ -2,15 +2,13 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-view-definer" }
   }
 }
 
 variables {
+  region                    = "eu-west-1"
   environment               = "dev"
   account_id                = "123456789012"
   warehouse_bucket_name     = "lakepipe-dev-warehouse"

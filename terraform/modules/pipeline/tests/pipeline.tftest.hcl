@@ -2,9 +2,6 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-pipeline" }
   }
@@ -23,6 +20,7 @@ mock_provider "aws" {
 }
 
 variables {
+  region                = "eu-west-1"
   environment           = "dev"
   account_id            = "123456789012"
   ingest_job_name       = "lakepipe-dev-ingest"

@@ -4,9 +4,6 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
   mock_data "aws_caller_identity" {
     defaults = { account_id = "210987654321", arn = "arn:aws:sts::210987654321:assumed-role/deployer/session" }
   }
@@ -43,6 +40,7 @@ mock_provider "aws" {
 }
 
 variables {
+  region            = "eu-west-1"
   environment       = "dev"
   account_id        = "123456789012"
   force_destroy     = true

@@ -2,15 +2,13 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
   }
 }
 
 variables {
+  region      = "eu-west-1"
   environment = "dev"
   account_id  = "123456789012"
   datasets = [

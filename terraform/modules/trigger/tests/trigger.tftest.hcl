@@ -2,9 +2,6 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
   }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-s3-trigger" }
   }
@@ -20,6 +17,7 @@ mock_provider "aws" {
 }
 
 variables {
+  region            = "eu-west-1"
   environment       = "dev"
   account_id        = "123456789012"
   raw_bucket_name   = "lakepipe-dev-raw"
