@@ -83,8 +83,11 @@ def decide(record: dict[str, Any], specs: list[DatasetSpec]) -> Decision:
         return Decision("skip", "object is outside every dataset prefix", obj=obj)
     if obj.key.endswith("/"):
         return Decision("skip", "folder placeholder object", obj=obj, dataset=spec)
+    # The bucket notifications filter on the dataset prefix only (S3 suffix filters are case-sensitive),
+    # so every other object under the prefix arrives here: skipped, not an error.
     if not obj.key.lower().endswith(CSV_SUFFIXES):
-        return Decision("reject", "not a CSV object (expected a .csv key)", obj=obj, dataset=spec)
+        return Decision("skip", "not a CSV object (the key does not end with .csv in any letter case)",
+                        obj=obj, dataset=spec)
     name = execution_name(spec.name, obj.bucket, obj.key, obj.version)
     return Decision(
         "start",

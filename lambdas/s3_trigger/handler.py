@@ -3,7 +3,8 @@
 Env: STATE_MACHINE_ARN, DATASETS_JSON (JSON list of dataset specs, defaults applied).
 A duplicate delivery of the same object version maps to the same execution name, so
 StartExecution answers ExecutionAlreadyExists, which counts as success. Records outside
-every dataset prefix are logged and skipped; non-CSV objects are rejected with a log line.
+every dataset prefix and non-CSV keys (any letter case of .csv counts) are logged and skipped;
+records that are not S3 object records are rejected with an error log line.
 (StartExecution itself is idempotent for a still-running execution with the same name
 and input: it answers with the original ARN.) Any other failure is raised after all records were tried, so the asynchronous invocation
 is retried and the records that already started are no-ops the second time.

@@ -42,7 +42,11 @@ def test_start_decision_carries_contract_input():
 def test_skip_and_reject():
     assert decide(rec("elsewhere/a.csv"), SPECS).action == "skip"
     assert decide(rec("incoming/entities/a.csv", event="ObjectRemoved:Delete"), SPECS).action == "skip"
-    r = decide(rec("incoming/entities/a.parquet"), SPECS)
-    assert r.action == "reject" and "not a CSV" in r.reason
+    # Prefix-only notifications deliver every key under a dataset prefix: non-CSV keys are skipped.
+    for key in ("incoming/entities/a.parquet", "incoming/entities/a.csv.gz", "incoming/entities/csv"):
+        r = decide(rec(key), SPECS)
+        assert r.action == "skip" and "not a CSV" in r.reason and r.dataset is ENT, key
+    for key in ("incoming/entities/REPORT.CSV", "incoming/entities/report.Csv"):
+        assert decide(rec(key), SPECS).action == "start", key
     assert decide({"nope": 1}, SPECS).action == "reject"
     assert decide(rec("incoming/entities/a.csv", etag=""), SPECS).action == "reject"

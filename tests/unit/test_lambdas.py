@@ -68,12 +68,16 @@ def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplo
         record("incoming/regulatory/FFIEC 031.CSV", etag="e2"),
         record("incoming/entities/day 1+ü.csv", version="v1"),  # duplicate delivery in one event
         record("incoming/unknown/x.csv"),
+        # The notifications filter on the dataset prefix only, so any object under it arrives here.
         record("incoming/entities/notes.txt"),
+        record("incoming/entities/REPORT.CSV.gz"),
+        {"s3": {"bucket": {"name": "raw"}}},  # not an S3 object record
     ]}
     out = h.lambda_handler(event, Ctx())
     assert len(out["started"]) == 2 and len(out["duplicates"]) == 1
-    assert [s["key"] for s in out["skipped"]] == ["incoming/unknown/x.csv"]
-    assert [r["key"] for r in out["rejected"]] == ["incoming/entities/notes.txt"]
+    assert [s["key"] for s in out["skipped"]] == ["incoming/unknown/x.csv", "incoming/entities/notes.txt",
+                                                  "incoming/entities/REPORT.CSV.gz"]
+    assert [r["record_index"] for r in out["rejected"]] == [6]
 
     ex = executions(sfn, arn)
     name = execution_name("entities", "raw", "incoming/entities/day 1+ü.csv", "v1")
@@ -91,9 +95,12 @@ def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplo
 
     # the records as the Lambda's JSON formatter writes them to stdout
     logs = [json.loads(h.logger.registered_formatter.format(r)) for r in caplog.records if r.name == "lakepipe-s3-trigger"]
-    rejected = [entry for entry in logs if entry["level"] == "ERROR"]
-    assert rejected and all("not a CSV" in entry["message"] for entry in rejected)
-    assert rejected[0]["key"] == "incoming/entities/notes.txt" and rejected[0]["service"] == "lakepipe-s3-trigger"
+    errors = [entry for entry in logs if entry["level"] == "ERROR"]
+    assert [e["record_index"] for e in errors] == [6, 6] and "not an S3 notification record" in errors[0]["message"]
+    non_csv = [entry for entry in logs if entry["message"].startswith("skipped: not a CSV object")]
+    assert [e["key"] for e in non_csv] == ["incoming/entities/notes.txt", "incoming/entities/REPORT.CSV.gz"] * 2
+    assert all(e["level"] == "INFO" and e["dataset"] == "entities" and e["service"] == "lakepipe-s3-trigger"
+               for e in non_csv)
     assert any(entry["message"].startswith("skipped: object is outside") for entry in logs)
 
 

@@ -7,7 +7,9 @@ locals {
   function_name = "${local.base}-s3-trigger"
   log_group     = "/aws/lambda/${local.function_name}"
   datasets_json = jsonencode(var.datasets)
-  # One notification per dataset prefix, keyed by dataset name.
+  # One notification per dataset prefix, keyed by dataset name. Prefix only: S3 suffix filters are
+  # case-sensitive (".csv" misses "REPORT.CSV"), so the trigger checks the extension in any case and
+  # skips other keys with a log line (lakepipe/events.py).
   notifications = { for d in var.datasets : d.name => d.raw_prefix }
 }
 
@@ -164,7 +166,6 @@ resource "aws_s3_bucket_notification" "raw" {
       lambda_function_arn = aws_lambda_function.trigger.arn
       events              = ["s3:ObjectCreated:*"]
       filter_prefix       = lambda_function.value
-      filter_suffix       = var.file_suffix
     }
   }
 

@@ -24,6 +24,6 @@ output "dead_letter_queue_url" {
 }
 
 output "notification_filters" {
-  description = "Notification filters by dataset name: {prefix, suffix}."
-  value       = { for k, p in local.notifications : k => { prefix = p, suffix = var.file_suffix } }
+  description = "Notification filters by dataset name: {prefix} (no suffix filter: the trigger checks the .csv extension in any case)."
+  value       = { for k, p in local.notifications : k => { prefix = p } }
 }

@@ -111,12 +111,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "file_suffix" {
-  description = "Object key suffix the S3 notifications filter on."
-  type        = string
-  default     = ".csv"
-}
-
 variable "runtime" {
   description = "Lambda runtime (python3.11 matches Glue 5.0)."
   type        = string

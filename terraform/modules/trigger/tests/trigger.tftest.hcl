@@ -40,8 +40,13 @@ run "notifications_match_every_dataset_prefix" {
   }
   assert {
     condition = alltrue([for d in var.datasets : anytrue([for n in aws_s3_bucket_notification.raw.lambda_function :
-    n.filter_prefix == d.raw_prefix && n.filter_suffix == ".csv" && contains(n.events, "s3:ObjectCreated:*") && n.lambda_function_arn == aws_lambda_function.trigger.arn])])
-    error_message = "Each dataset's raw prefix must have a .csv ObjectCreated notification to the trigger."
+    n.filter_prefix == d.raw_prefix && contains(n.events, "s3:ObjectCreated:*") && n.lambda_function_arn == aws_lambda_function.trigger.arn])])
+    error_message = "Each dataset's raw prefix must have an ObjectCreated notification to the trigger."
+  }
+  assert {
+    # S3 filter rules are case-sensitive: a ".csv" suffix filter never delivers "REPORT.CSV".
+    condition     = alltrue([for n in aws_s3_bucket_notification.raw.lambda_function : n.filter_suffix == null || n.filter_suffix == ""])
+    error_message = "No suffix filter: S3 matches it case-sensitively, so REPORT.CSV would never reach the trigger (the Lambda checks the extension in any case)."
   }
   assert {
     condition     = aws_s3_bucket_notification.raw.bucket == var.raw_bucket_name
