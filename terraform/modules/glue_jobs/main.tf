@@ -90,12 +90,15 @@ locals {
     var.extra_spark_conf,
   ))
 
+  # No --enable-glue-datacatalog: it makes the Glue Data Catalog Spark's Hive metastore, whose client
+  # reads database "default" at session start, where the job roles have no IAM or Lake Formation
+  # access. The jobs name every table through the Iceberg catalogs above (GlueCatalog calls Glue
+  # directly), so the Hive session catalog is never used.
   common_arguments = {
     "--job-language"                     = "python"
     "--datalake-formats"                 = "iceberg"
     "--conf"                             = local.spark_conf
     "--extra-py-files"                   = "s3://${var.artifacts_bucket_name}/${aws_s3_object.package.key}"
-    "--enable-glue-datacatalog"          = "true"
     "--enable-job-insights"              = "true"
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"
