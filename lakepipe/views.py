@@ -10,12 +10,18 @@
    this dataset created for split values that are gone are deleted; tables without our
    `lakepipe.managed_by` are never touched (a name clash with one fails the run, after the
    other views were handled).
+4. Glue validates each dialect of a view asynchronously (Lake Formation "Validating the view generation
+   status"): after each CreateTable/UpdateTable the job polls GetTable(IncludeStatusDetails=True) until
+   the change is SUCCESS, and fails (after the other views were handled) naming the view, the dialect and
+   Glue's reason when it FAILED or did not finish before the deadline. A CREATE that failed leaves an
+   empty table behind; the next run recognises it (its requested change was ours) and creates it again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +49,7 @@ P_MANAGED_BY = "lakepipe.managed_by"
 P_SPLIT_VALUE = "lakepipe.split_value"
 P_COLUMN_MAP = "lakepipe.column_map"
 P_HASH = "lakepipe.definition_sha256"
+VIEW_STATUS_DEADLINE_S = 300.0  # how long Glue may take to validate one view's dialects
 SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
 ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
 
@@ -145,6 +152,54 @@ def table_input(spec: DatasetSpec, view: ViewDefinition, spark_sql: str, trino_s
     }
 
 
+def wait_for_view(glue, database: str, name: str, *, deadline_s: float = VIEW_STATUS_DEADLINE_S,
+                  first_delay_s: float = 0.2, max_delay_s: float = 5.0, clock=time.monotonic,
+                  sleep=time.sleep) -> None:
+    """Poll the view's asynchronous change until Glue's verdict; raise ViewJobError unless it is SUCCESS.
+
+    A table without Status has no asynchronous change pending (Glue reports one for views created or
+    updated through the Glue API)."""
+    give_up = clock() + deadline_s
+    delay = first_delay_s
+    while True:
+        status = glue.get_table(DatabaseName=database, Name=name, IncludeStatusDetails=True)["Table"].get("Status")
+        state = (status or {}).get("State", "SUCCESS")
+        if state == "SUCCESS":
+            return
+        if state in ("FAILED", "STOPPED"):
+            raise ViewJobError(f"view {database}.{name}: Glue {state} its {status.get('Action', 'change')}: "
+                               f"{_status_reasons(status)}")
+        if clock() + delay > give_up:
+            raise ViewJobError(f"view {database}.{name}: Glue did not finish validating it within {deadline_s:g} s "
+                               f"(state {state}; dialects: {_dialect_states(status)})")
+        sleep(delay)
+        delay = min(delay * 2, max_delay_s)
+
+
+def _dialect_states(status: dict[str, Any]) -> str:
+    validations = (status.get("Details") or {}).get("ViewValidations") or []
+    return ", ".join(f"{v.get('Dialect')} {v.get('State')}" for v in validations) or "none reported"
+
+
+def _status_reasons(status: dict[str, Any]) -> str:
+    """Each failed dialect with its error, else the change's own error."""
+    reasons = [f"dialect {v.get('Dialect')}: {(v.get('Error') or {}).get('ErrorCode', '')}: "
+               f"{(v.get('Error') or {}).get('ErrorMessage', 'no message')}"
+               for v in (status.get("Details") or {}).get("ViewValidations") or [] if v.get("State") == "FAILED"]
+    if not reasons:
+        error = status.get("Error") or {}
+        reasons = [f"{error.get('ErrorCode', '')}: {error.get('ErrorMessage', 'no error reported')}"]
+    return "; ".join(reasons)
+
+
+def _failed_create_of(glue, database: str, name: str, dataset: str) -> bool:
+    """Is this table the empty table a failed CREATE of one of this dataset's views left behind?"""
+    status = glue.get_table(DatabaseName=database, Name=name, IncludeStatusDetails=True)["Table"].get("Status") or {}
+    requested = (status.get("Details") or {}).get("RequestedChange") or {}
+    return (status.get("Action") == "CREATE" and status.get("State") in ("FAILED", "STOPPED")
+            and (requested.get("Parameters") or {}).get(P_MANAGED_BY) == dataset)
+
+
 def _existing_tables(glue, database: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
@@ -173,7 +228,8 @@ def base_table(spec: DatasetSpec, target: CatalogTarget, *, s3tables_catalog: st
 
 def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_role_arn: str,
               glue_catalog: str = "glue_catalog", s3tables_catalog: str = "s3tables_catalog",
-              s3tables_table_bucket: str | None = None) -> dict[str, Any]:
+              s3tables_table_bucket: str | None = None,
+              view_status_deadline_s: float = VIEW_STATUS_DEADLINE_S) -> dict[str, Any]:
     if not definer_role_arn:
         raise ViewJobError("--definer_role_arn is required (Glue views are defined by an IAM role)")
     base, base_arn = base_table(spec, target, s3tables_catalog=s3tables_catalog,
@@ -188,6 +244,7 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
 
     report: dict[str, Any] = {"views": [], "dropped": []}
     conflicts: list[str] = []
+    failed: list[str] = []
     wanted: set[str] = set()
     for split_value in sorted(keys_by_split):
         view = build_view(spec, split_value, keys_by_split[split_value], names[split_value], base)
@@ -198,6 +255,11 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
         tin = table_input(spec, view, spark_sql, trino_sql, definer_role_arn, base_arn)
         wanted.add(view.view_name)
         current = existing.get(view.view_name)
+        if current is not None and not current.get("Parameters") and _failed_create_of(glue, db, view.view_name,
+                                                                                      spec.name):
+            glue.delete_table(DatabaseName=db, Name=view.view_name)
+            log.info("%s.%s: removed the empty table of its failed creation", db, view.view_name)
+            current = None
         if current is None:
             glue.create_table(DatabaseName=db, TableInput=tin)
             action = "created"
@@ -210,6 +272,13 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
         else:
             glue.update_table(DatabaseName=db, TableInput=tin)
             action = "updated"
+        if action != "unchanged":
+            try:
+                wait_for_view(glue, db, view.view_name, deadline_s=view_status_deadline_s)
+            except ViewJobError as e:
+                failed.append(str(e))
+                log.error("%s", e)
+                action = "failed"
         report["views"].append({"split_value": split_value, "view": f"{db}.{view.view_name}",
                                 "columns": len(view.columns), "action": action})
         log.info("view %s.%s: %s (%d columns)", db, view.view_name, action, len(view.columns))
@@ -223,6 +292,8 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
             log.info("dropped %s.%s (split value %r is gone)", db, name, params.get(P_SPLIT_VALUE))
     if conflicts:
         report["conflicts"] = conflicts
+    if failed:
+        report["failed"] = failed
     return report
 
 
@@ -243,14 +314,18 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
         glue_catalog=args.get("glue_catalog") or "glue_catalog",
         s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
         s3tables_table_bucket=args.get("s3tables_table_bucket"),
+        view_status_deadline_s=float(args.get("view_status_deadline_seconds") or VIEW_STATUS_DEADLINE_S),
     )
     put_json(session.client("s3", region_name=region),
              join_uri(args["runs_location"], spec.name, args["run_id"], "views.json"), report)
     print(json.dumps({"lakepipe_views_report": {k: v for k, v in report.items() if k != "views"},
                       "views": len(report["views"])}, ensure_ascii=False))
+    problems = []
+    if report.get("failed"):
+        problems.append("Glue did not validate these views: " + " | ".join(report["failed"]))
     if report.get("conflicts"):
-        raise ViewJobError(
-            f"view name(s) taken by tables this pipeline does not manage: {report['conflicts']}; "
-            "rename or drop them, or change the dataset's view_prefix"
-        )
+        problems.append(f"view name(s) taken by tables this pipeline does not manage: {report['conflicts']}; "
+                        "rename or drop them, or change the dataset's view_prefix")
+    if problems:
+        raise ViewJobError(". ".join(problems))
     return report

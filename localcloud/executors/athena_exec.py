@@ -7,6 +7,10 @@ Tables resolve through the endpoint's Glue Data Catalog:
   as subqueries, recursively.
 - `"s3tablescatalog/<bucket>".ns.table` (S3 Tables) -> ns.table of the same Glue Data Catalog, once the
   table bucket exists (see _check_table_bucket).
+Lake Formation on reads: the query runs as the calling principal (LocalQuery.principal; None = the endpoint's
+admin keys, which read everything). It needs SELECT on every table and view it names; a view's own tables
+are read with its definer's rights (ViewDefinition.Definer), as Athena does for Glue Data Catalog views.
+A view whose creation has not succeeded (Glue's asynchronous CREATE still running, or FAILED) does not exist.
 The query is then qualified and type-annotated by sqlglot with the real column types (so Trino's integer
 division, `SELECT *` and unnamed columns behave as on Athena) and generated as DuckDB SQL. Anything that
 cannot be translated or run fails the query with a StateChangeReason; nothing is silently approximated.
@@ -72,6 +76,7 @@ class LocalQuery:
     rows: list[list[str | None]] = field(default_factory=list)
     statement_type: str = "DML"
     rows_returned: bool = True
+    principal: str | None = None  # the caller's IAM principal ARN; None = admin credentials
 
 
 def get(exec_id: str) -> LocalQuery | None:
@@ -145,13 +150,31 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> dict[str, A
 
     backend = glue_backends[account_id][region]
     try:
-        return backend.get_table(db, name).as_dict()
+        table = backend.get_table(db, name)
     except Exception:  # noqa: BLE001 - moto raises EntityNotFound/TableNotFound
         try:
             backend.get_database(db)
         except Exception:  # noqa: BLE001
             raise QueryError(f"SCHEMA_NOT_FOUND: Schema '{db}' does not exist", 1006) from None
         raise QueryError(f"TABLE_NOT_FOUND: Table '{DEFAULT_CATALOG}.{db}.{name}' does not exist", 1006) from None
+    change = getattr(table, "localcloud_view_change", None)
+    if change is not None and change.action == "CREATE" and change.state != "SUCCESS":
+        # Lake Formation "Validating the view generation status": a CREATE that has not succeeded leaves
+        # an empty table, and querying it fails because the view does not exist yet.
+        raise QueryError(f"TABLE_NOT_FOUND: Table '{DEFAULT_CATALOG}.{db}.{name}' does not exist (its view "
+                         f"creation is {change.state})", 1006)
+    return table.as_dict()
+
+
+def _check_select(q: LocalQuery, reader: str | None, db: str, name: str) -> None:
+    """Lake Formation: the reader needs SELECT on the table or view (DESCRIBE alone is not enough)."""
+    if reader is None:
+        return
+    from .. import lakeformation_model as lf
+
+    if not lf.can_select(q.account_id, q.region, reader, db, name):
+        raise QueryError(f"PERMISSION_DENIED: Insufficient Lake Formation permission(s) on {db}.{name} "
+                         f"(principal {reader} has no SELECT on it)", 1006)
 
 
 def _check_table_bucket(q: LocalQuery, bucket: str) -> None:
@@ -193,8 +216,10 @@ class _Resolved:
     placeholders: dict[str, str] = field(default_factory=dict)  # placeholder table name -> metadata path
 
 
-def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth: int = 0):
-    """Replace Glue tables by placeholders (Iceberg) or inlined subqueries (views), in place."""
+def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth: int = 0,
+             reader: str | None = None):
+    """Replace Glue tables by placeholders (Iceberg) or inlined subqueries (views), in place; `reader` is
+    whose Lake Formation permissions apply (the caller, then each view's definer inside it)."""
     from sqlglot import exp, parse_one
 
     if depth > MAX_VIEW_DEPTH:
@@ -208,7 +233,8 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
         catalog = (table.catalog or "").lower()
         if not db and name in cte_names:
             continue
-        if catalog.startswith(S3TABLES_CATALOG_PREFIX):
+        s3tables = catalog.startswith(S3TABLES_CATALOG_PREFIX)
+        if s3tables:
             _check_table_bucket(q, catalog[len(S3TABLES_CATALOG_PREFIX):])
         elif catalog and catalog != DEFAULT_CATALOG:
             raise QueryError(f"CATALOG_NOT_FOUND: Catalog '{catalog}' does not exist (the local Athena knows only "
@@ -219,6 +245,8 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
         if "$" in name:
             raise QueryError(f"NOT_SUPPORTED: Iceberg metadata table {db}.{name} is not supported locally")
         glue_table = _glue_table(q.account_id, q.region, db, name)
+        if not s3tables:  # S3 Tables catalogs' grants live in their federated catalog (not modelled)
+            _check_select(q, reader, db, name)
         alias = table.alias or name
         version = table.args.get("version")
         sql = view_sql(glue_table)
@@ -229,7 +257,8 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
                 view_tree = parse_one(sql, read="trino")
             except Exception as exc:  # noqa: BLE001
                 raise QueryError(f"view {db}.{name}: cannot parse its SQL: {exc}") from None
-            _resolve(view_tree, db, q, res, depth + 1)
+            definer = (glue_table.get("ViewDefinition") or {}).get("Definer")
+            _resolve(view_tree, db, q, res, depth + 1, definer or reader)
             table.replace(exp.Subquery(this=view_tree, alias=exp.TableAlias(this=exp.to_identifier(alias))))
             continue
         params = {k.lower(): v for k, v in (glue_table.get("Parameters") or {}).items()}
@@ -287,7 +316,7 @@ def translate(sql: str, q: LocalQuery, cursor) -> str:
         raise QueryError(f"NOT_SUPPORTED: the local Athena runs queries (SELECT/WITH/VALUES) only, "
                          f"not {type(tree).__name__.upper()} statements")
     res = _Resolved()
-    _resolve(tree, q.database, q, res)
+    _resolve(tree, q.database, q, res, reader=q.principal)
     schema: dict[str, dict[str, dict[str, str]]] = {"__lc": {}}
     for placeholder, path in res.placeholders.items():
         try:
@@ -314,6 +343,23 @@ def translate(sql: str, q: LocalQuery, cursor) -> str:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except Exception as exc:  # noqa: BLE001 - sqlglot UnsupportedError
         raise QueryError(f"NOT_SUPPORTED: cannot translate to the local engine: {exc}") from None
+
+
+def view_columns(sql: str, q: LocalQuery) -> list[tuple[str, str]]:
+    """Glue's ATHENA-dialect view validation: (name, Athena type) of each column the Trino text yields,
+    translated and resolved as a query (raises QueryError as the query would fail)."""
+    cursor = _duckdb()
+    try:
+        duck_sql = translate(sql, q, cursor)
+        try:
+            described = cursor.execute(f"DESCRIBE {duck_sql}").fetchall()
+        except Exception as exc:  # noqa: BLE001 - DuckDB errors are the view's errors
+            raise QueryError(f"{_duck_error_kind(exc)}: {exc}") from None
+    finally:
+        cursor.close()
+    unnamed = set(getattr(q, "unnamed_positions", []))
+    return [(f"_col{i}" if i in unnamed and re.fullmatch(r"_col_\d+", row[0]) else row[0], athena_type(row[1])[0])
+            for i, row in enumerate(described)]
 
 
 def _sq(text: str) -> str:

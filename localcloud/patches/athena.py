@@ -7,12 +7,15 @@ GetQueryExecution reports its true state (FAILED with StateChangeReason and Athe
 returns its rows (header row first, paginated by MaxResults/NextToken, types as Athena names them) and the
 CSV lands in the output location. `CREATE/DROP DATABASE` stay moto's (and also create/drop the Glue database,
 as Athena does). A query with no output location is refused as AWS does.
+Queries run as the calling principal (the IAM principal behind the request's access key; the admin keys read
+everything): Lake Formation permissions are checked by the executor.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +31,7 @@ _orig_get_query_execution = athena_responses.AthenaResponse.get_query_execution
 _orig_get_query_results = athena_responses.AthenaResponse.get_query_results
 _orig_stop = athena_responses.AthenaResponse.stop_query_execution
 
+_request = threading.local()  # the caller of the StartQueryExecution being handled on this thread
 ENGINE = {"SelectedEngineVersion": "Athena engine version 3", "EffectiveEngineVersion": "Athena engine version 3"}
 
 
@@ -59,6 +63,7 @@ def _start(self, query: str, context: Any, config: dict[str, Any], workgroup: st
         id=exec_id, sql=query, database=ctx.get("Database"), account_id=self.account_id, region=self.region_name,
         output_location=base.rstrip("/") + f"/{exec_id}.csv",
     )
+    q.principal = getattr(_request, "principal", None)
     q.workgroup = workgroup or "primary"  # type: ignore[attr-defined]
     q.context = ctx  # type: ignore[attr-defined]
     if execution_parameters:
@@ -87,11 +92,17 @@ def _mirror_database_ddl(backend, query: str) -> None:
 
 
 def start_query_execution(self):
+    from .. import lakeformation_model
+
+    _request.principal = (lakeformation_model.caller_principal(self.headers)
+                          if lakeformation_model.enforced() else None)
     try:
         return _orig_start_response(self)
     except _NoOutputLocation:
         return self.error("No output location provided. An output location is required either through the "
                           "Workgroup result configuration setting or as an API input.", 400)
+    finally:
+        _request.principal = None
 
 
 _orig_start_response = athena_responses.AthenaResponse.start_query_execution
