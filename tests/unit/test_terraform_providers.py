@@ -29,7 +29,7 @@ def _tf_files() -> list[Path]:
 
 
 def test_every_environment_root_is_covered():
-    assert {p.name for p in ENVIRONMENTS} >= {"dev", "prod", "local"}
+    assert {p.name for p in ENVIRONMENTS} >= {"dev", "prod", "local", "account"}
 
 
 @pytest.mark.parametrize("root", ENVIRONMENTS, ids=lambda p: p.name)

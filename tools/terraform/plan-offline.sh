@@ -48,7 +48,6 @@ terraform -chdir="$root" init -input=false -no-color >"$work/init.log" || { cat 
 terraform -chdir="$root" plan -input=false -refresh=false -no-color -out="$work/plan.bin" \
   -var skip_aws_api_checks=true \
   -var account_id=123456789012 \
-  -var 'lakeformation_admins=["arn:aws:iam::123456789012:role/terraform-deployer"]' \
   -var "lambda_zip_path=$lambda_zip" \
   -var "glue_package_path=$glue_zip" \
   -var "glue_scripts_dir=$scripts" >"$work/plan.log" || { cat "$work/plan.log"; exit 1; }

@@ -8,7 +8,7 @@ module "stack" {
   name_prefix                    = var.name_prefix
   tags                           = var.tags
   account_id                     = var.account_id
-  lakeformation_admins           = var.lakeformation_admins
+  check_data_lake_settings       = !var.skip_aws_api_checks
   analyst_principals             = var.analyst_principals
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy

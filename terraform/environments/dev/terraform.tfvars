@@ -17,7 +17,6 @@ log_retention_days             = 14
 raw_retention_days             = 90
 bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB
 
-lakeformation_admins      = []
 analyst_principals        = []
 alarm_email_subscriptions = []
 

@@ -1,5 +1,22 @@
 # Thin root around terraform/modules/stack for the local endpoint (localcloud/): the provider in
 # providers.tf points every service at it; the stack is the same one dev and prod deploy.
+#
+# The endpoint is a fresh account of its own, so this root also plays environments/account: it writes
+# the Lake Formation settings first (the caller becomes an admin; new databases and tables get no
+# IAM_ALLOWED_PRINCIPALS), and the whole stack waits for them (depends_on), as a first deploy on AWS
+# applies environments/account before an environment.
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+module "lakeformation_account" {
+  source = "../../modules/lakeformation_account"
+
+  admins = distinct(concat(var.lakeformation_admins, [data.aws_iam_session_context.current.issuer_arn]))
+}
+
 module "stack" {
   source = "../../modules/stack"
 
@@ -8,7 +25,6 @@ module "stack" {
   name_prefix                    = var.name_prefix
   tags                           = var.tags
   account_id                     = var.account_id
-  lakeformation_admins           = var.lakeformation_admins
   analyst_principals             = var.analyst_principals
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
@@ -26,4 +42,6 @@ module "stack" {
   lambda_zip_path                = var.lambda_zip_path
   glue_package_path              = var.glue_package_path
   glue_scripts_dir               = var.glue_scripts_dir
+
+  depends_on = [module.lakeformation_account]
 }

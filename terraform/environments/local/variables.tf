@@ -38,7 +38,7 @@ variable "account_id" {
 }
 
 variable "lakeformation_admins" {
-  description = "Extra Lake Formation admin ARNs; the principal running Terraform is added when account_id is looked up."
+  description = "Extra Lake Formation admin ARNs of the local account; the principal running Terraform is always added."
   type        = list(string)
   default     = []
 }

@@ -38,3 +38,14 @@ moved {
   from = module.athena
   to   = module.stack.module.athena
 }
+
+# Lake Formation's account-wide settings moved out of the environment stack into environments/account
+# (modules/lakeformation_account). Forget them without destroying: the provider's delete would put
+# empty settings, emptying the account's admin list. Import them into environments/account instead.
+removed {
+  from = module.stack.module.catalog.aws_lakeformation_data_lake_settings.this
+
+  lifecycle {
+    destroy = false
+  }
+}

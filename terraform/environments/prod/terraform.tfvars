@@ -18,7 +18,6 @@ raw_retention_days             = 730
 bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
 
 # Add the CI/CD deploy role here; the principal running Terraform is added automatically.
-lakeformation_admins      = []
 analyst_principals        = []
 alarm_email_subscriptions = ["data-platform-oncall@example.com"]
 

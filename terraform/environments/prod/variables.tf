@@ -32,12 +32,6 @@ variable "skip_aws_api_checks" {
   default     = false
 }
 
-variable "lakeformation_admins" {
-  description = "Extra Lake Formation admin ARNs; the principal running Terraform is added when account_id is looked up."
-  type        = list(string)
-  default     = []
-}
-
 variable "analyst_principals" {
   description = "IAM principals with read-only grants on the view databases."
   type        = list(string)

@@ -16,6 +16,37 @@ locals {
   warehouse_location_arn = "${var.warehouse_bucket_arn}/${trimsuffix(var.warehouse_prefix, "/")}"
 }
 
+# ---------------------------------------------------------------- Lake Formation settings (read only)
+# The settings are account-wide and PutDataLakeSettings replaces them all, so this module never writes
+# them (modules/lakeformation_account does, from environments/account or environments/local). It reads
+# them and refuses to create databases while they would break the pipeline:
+# - aws_glue_catalog_database sends no CreateTableDefaultPermissions when create_table_default_permission
+#   is omitted, so Glue/Lake Formation fill a new database's from the account's
+#   CreateTableDefaultPermissions, and grant the account's CreateDatabaseDefaultPermissions on it. If
+#   those grant IAM_ALLOWED_PRINCIPALS, every table the ingest job creates carries that grant and the
+#   view job fails ("Multi Dialect views may only reference tables without IAMAllowedPrincipals
+#   permissions").
+# - Only a Lake Formation admin can register the warehouse location and make the grants below.
+data "aws_lakeformation_data_lake_settings" "current" {
+  count = var.check_data_lake_settings ? 1 : 0
+}
+
+locals {
+  lf_settings = one(data.aws_lakeformation_data_lake_settings.current)
+  lf_settings_problems = local.lf_settings == null ? [] : concat(
+    anytrue([for p in local.lf_settings.create_database_default_permissions : p.principal == "IAM_ALLOWED_PRINCIPALS"]) ? [
+      "the account's Lake Formation CreateDatabaseDefaultPermissions grant IAM_ALLOWED_PRINCIPALS, so new databases would be IAM-only"
+    ] : [],
+    anytrue([for p in local.lf_settings.create_table_default_permissions : p.principal == "IAM_ALLOWED_PRINCIPALS"]) ? [
+      "the account's Lake Formation CreateTableDefaultPermissions grant IAM_ALLOWED_PRINCIPALS, so every table the ingest job creates would carry it and multi-dialect views over it would be refused"
+    ] : [],
+    var.deployer_arn != null && !contains(coalesce(local.lf_settings.admins, []), coalesce(var.deployer_arn, "-")) ? [
+      "${coalesce(var.deployer_arn, "-")} (the principal running Terraform) is not a Lake Formation admin, so it cannot register the warehouse or grant permissions"
+    ] : [],
+  )
+  lf_settings_error = "Lake Formation settings are not ready for this stack: ${join("; ", local.lf_settings_problems)}. Apply terraform/environments/account first (terraform/README.md, \"First deploy in an account\")."
+}
+
 # ---------------------------------------------------------------- Glue databases
 resource "aws_glue_catalog_database" "this" {
   for_each = toset(local.glue_dbs)
@@ -24,16 +55,13 @@ resource "aws_glue_catalog_database" "this" {
   description  = "lakepipe ${var.environment}: ${contains(local.glue_table_dbs, each.value) ? "Iceberg tables" : ""}${contains(local.glue_table_dbs, each.value) && contains(local.view_dbs, each.value) ? " and " : ""}${contains(local.view_dbs, each.value) ? "multi-dialect views" : ""}"
   location_uri = contains(local.glue_table_dbs, each.value) ? "s3://${var.warehouse_bucket_name}/${var.warehouse_prefix}${each.value}/" : null
   tags         = var.tags
-}
 
-# ---------------------------------------------------------------- Lake Formation settings
-# Without create_*_default_permissions blocks the provider sends empty lists: new databases and tables
-# get no IAM_ALLOWED_PRINCIPALS grant, which Glue Data Catalog views require on their base tables.
-resource "aws_lakeformation_data_lake_settings" "this" {
-  count = var.manage_data_lake_settings ? 1 : 0
-
-  admins                                = var.lakeformation_admins
-  allow_full_table_external_data_access = var.allow_full_table_external_data_access
+  lifecycle {
+    precondition {
+      condition     = length(local.lf_settings_problems) == 0
+      error_message = local.lf_settings_error
+    }
+  }
 }
 
 # Role Lake Formation uses to vend credentials for the registered warehouse location (a custom role
@@ -90,7 +118,14 @@ resource "aws_lakeformation_resource" "warehouse" {
   role_arn              = aws_iam_role.lf_data_access.arn
   hybrid_access_enabled = false
 
-  depends_on = [aws_lakeformation_data_lake_settings.this, aws_iam_role_policy.lf_data_access]
+  lifecycle {
+    precondition {
+      condition     = length(local.lf_settings_problems) == 0
+      error_message = local.lf_settings_error
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.lf_data_access]
 }
 
 # ---------------------------------------------------------------- view definer role
@@ -221,8 +256,6 @@ resource "aws_lakeformation_permissions" "job_data_location" {
   data_location {
     arn = aws_lakeformation_resource.warehouse.arn
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "database" {
@@ -236,8 +269,6 @@ resource "aws_lakeformation_permissions" "database" {
     name       = each.value.catalog_id == null ? aws_glue_catalog_database.this[each.value.database].name : each.value.database
     catalog_id = each.value.catalog_id
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "tables" {
@@ -252,6 +283,4 @@ resource "aws_lakeformation_permissions" "tables" {
     catalog_id    = each.value.catalog_id
     wildcard      = true
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }

@@ -35,3 +35,8 @@ output "grants" {
     { for k, g in local.table_grants : "tables:${k}" => merge(g, { resource = "all_tables" }) },
   )
 }
+
+output "lf_settings_problems" {
+  description = "Why the account's Lake Formation settings are not ready for the stack (empty when ready or not checked)."
+  value       = local.lf_settings_problems
+}

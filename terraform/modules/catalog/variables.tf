@@ -117,26 +117,21 @@ variable "job_role_arn" {
   }
 }
 
-variable "lakeformation_admins" {
-  description = "IAM principal ARNs that administer Lake Formation (must include the principal running Terraform, or grants fail)."
-  type        = list(string)
+variable "check_data_lake_settings" {
+  description = "Read the account's Lake Formation settings and refuse to create databases while new ones would inherit IAM_ALLOWED_PRINCIPALS or the deployer is no admin. Off only for offline plans (no AWS API)."
+  type        = bool
+  default     = true
+}
+
+variable "deployer_arn" {
+  description = "IAM role or user ARN of the principal running Terraform (the issuer of its session); it must be a Lake Formation admin. Null skips that check."
+  type        = string
+  default     = null
 
   validation {
-    condition     = length(var.lakeformation_admins) > 0 && alltrue([for a in var.lakeformation_admins : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", a))])
-    error_message = "lakeformation_admins needs at least one IAM role or user ARN."
+    condition     = var.deployer_arn == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", var.deployer_arn))
+    error_message = "deployer_arn must be an IAM role or user ARN."
   }
-}
-
-variable "manage_data_lake_settings" {
-  description = "Manage the account's Lake Formation data lake settings (admins). They are account-wide: turn off if another stack owns them."
-  type        = bool
-  default     = true
-}
-
-variable "allow_full_table_external_data_access" {
-  description = "Lake Formation setting letting engines such as Glue 5.0 Spark read and write registered tables with full-table access (Glue FTA)."
-  type        = bool
-  default     = true
 }
 
 variable "analyst_principals" {

@@ -14,8 +14,9 @@ data "aws_iam_session_context" "current" {
 }
 
 locals {
-  account_id           = var.account_id != null ? var.account_id : data.aws_caller_identity.current[0].account_id
-  lakeformation_admins = distinct(concat(var.lakeformation_admins, [for s in data.aws_iam_session_context.current : s.issuer_arn]))
+  account_id = var.account_id != null ? var.account_id : data.aws_caller_identity.current[0].account_id
+  # The IAM role or user behind the caller's session: it must be a Lake Formation admin (modules/catalog checks).
+  deployer_arn = one(data.aws_iam_session_context.current[*].issuer_arn)
 
   lambda_zip_path   = coalesce(var.lambda_zip_path, "${local.repo_root}/build/lambda/lakepipe_lambda.zip")
   glue_package_path = coalesce(var.glue_package_path, "${local.repo_root}/build/glue/lakepipe.zip")
@@ -70,7 +71,8 @@ module "catalog" {
   warehouse_bucket_arn      = module.storage.warehouse_bucket_arn
   kms_key_arn               = module.storage.kms_key_arn
   job_role_arn              = module.glue_jobs.job_role_arn
-  lakeformation_admins      = local.lakeformation_admins
+  check_data_lake_settings  = var.check_data_lake_settings
+  deployer_arn              = local.deployer_arn
   analyst_principals        = var.analyst_principals
   s3tables_catalog_id       = local.s3tables_in_use ? module.s3tables[0].glue_catalog_id : null
   s3tables_table_bucket_arn = local.s3tables_in_use ? module.s3tables[0].table_bucket_arn : null

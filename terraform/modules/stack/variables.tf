@@ -26,10 +26,10 @@ variable "account_id" {
   default     = null
 }
 
-variable "lakeformation_admins" {
-  description = "Extra Lake Formation admin ARNs; the principal running Terraform is added when account_id is looked up."
-  type        = list(string)
-  default     = []
+variable "check_data_lake_settings" {
+  description = "Read the account's Lake Formation settings (written by environments/account) and fail the plan if they are not ready for the stack. Off only for offline plans."
+  type        = bool
+  default     = true
 }
 
 variable "analyst_principals" {

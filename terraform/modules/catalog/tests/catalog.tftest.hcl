@@ -5,6 +5,14 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/lakepipe-dev-view-definer" }
   }
+  # A ready account (modules/lakeformation_account applied): the deployer is an admin, no defaults.
+  mock_data "aws_lakeformation_data_lake_settings" {
+    defaults = {
+      admins                              = ["arn:aws:iam::123456789012:role/terraform"]
+      create_database_default_permissions = []
+      create_table_default_permissions    = []
+    }
+  }
 }
 
 variables {
@@ -15,7 +23,7 @@ variables {
   warehouse_bucket_arn      = "arn:aws:s3:::lakepipe-dev-warehouse"
   kms_key_arn               = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   job_role_arn              = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-job"
-  lakeformation_admins      = ["arn:aws:iam::123456789012:role/terraform"]
+  deployer_arn              = "arn:aws:iam::123456789012:role/terraform"
   analyst_principals        = ["arn:aws:iam::123456789012:role/analyst"]
   s3tables_catalog_id       = "123456789012:s3tablescatalog/lakepipe-dev-tables"
   s3tables_table_bucket_arn = "arn:aws:s3tables:eu-west-1:123456789012:bucket/lakepipe-dev-tables"
@@ -41,9 +49,70 @@ run "databases_registration_and_settings" {
     condition     = aws_lakeformation_resource.warehouse.arn == "arn:aws:s3:::lakepipe-dev-warehouse/iceberg" && !aws_lakeformation_resource.warehouse.hybrid_access_enabled
     error_message = "The warehouse Iceberg prefix must be registered with Lake Formation."
   }
+}
+
+# Issue 9 item 1/2: the module never writes the account-wide settings; it reads them and refuses to
+# create databases (or register the warehouse) while they would break the pipeline.
+run "account_settings_are_read_never_written" {
+  command = plan
+
   assert {
-    condition     = tolist(aws_lakeformation_data_lake_settings.this[0].admins) == tolist(var.lakeformation_admins)
-    error_message = "Lake Formation admins come from the variable."
+    condition     = length(data.aws_lakeformation_data_lake_settings.current) == 1 && length(local.lf_settings_problems) == 0
+    error_message = "The settings are read and, for a ready account, raise no problem."
+  }
+}
+
+run "iam_allowed_principals_database_defaults_fail_the_plan" {
+  command = plan
+
+  override_data {
+    target = data.aws_lakeformation_data_lake_settings.current[0]
+    values = {
+      admins                              = ["arn:aws:iam::123456789012:role/terraform"]
+      create_database_default_permissions = [{ principal = "IAM_ALLOWED_PRINCIPALS", permissions = ["ALL"] }]
+      create_table_default_permissions    = []
+    }
+  }
+  expect_failures = [aws_glue_catalog_database.this, aws_lakeformation_resource.warehouse]
+}
+
+run "iam_allowed_principals_table_defaults_fail_the_plan" {
+  command = plan
+
+  override_data {
+    target = data.aws_lakeformation_data_lake_settings.current[0]
+    values = {
+      admins                              = ["arn:aws:iam::123456789012:role/terraform"]
+      create_database_default_permissions = []
+      create_table_default_permissions    = [{ principal = "IAM_ALLOWED_PRINCIPALS", permissions = ["ALL"] }]
+    }
+  }
+  expect_failures = [aws_glue_catalog_database.this, aws_lakeformation_resource.warehouse]
+}
+
+run "a_deployer_that_is_no_lake_formation_admin_fails_the_plan" {
+  command = plan
+
+  override_data {
+    target = data.aws_lakeformation_data_lake_settings.current[0]
+    values = {
+      admins                              = ["arn:aws:iam::123456789012:role/someone-else"]
+      create_database_default_permissions = []
+      create_table_default_permissions    = []
+    }
+  }
+  expect_failures = [aws_glue_catalog_database.this, aws_lakeformation_resource.warehouse]
+}
+
+run "offline_plans_skip_the_settings_check" {
+  command = plan
+  variables {
+    check_data_lake_settings = false
+  }
+
+  assert {
+    condition     = length(data.aws_lakeformation_data_lake_settings.current) == 0
+    error_message = "check_data_lake_settings = false reads nothing (offline plans have no AWS API)."
   }
 }
 
@@ -106,12 +175,12 @@ run "definer_role_meets_view_prerequisites" {
   }
 }
 
-run "bad_admin_is_rejected" {
+run "bad_deployer_is_rejected" {
   command = plan
   variables {
-    lakeformation_admins = []
+    deployer_arn = "arn:aws:sts::123456789012:assumed-role/terraform/session"
   }
-  expect_failures = [var.lakeformation_admins]
+  expect_failures = [var.deployer_arn]
 }
 
 run "bad_environment_is_rejected" {
