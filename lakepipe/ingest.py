@@ -15,10 +15,10 @@ How it works (details and the rejects format in lakepipe/README.md):
    ordered by line -- a duplicate superseded by a later line. Blank lines are skipped.
 4. ONE aggregate per input partition gives every count and the line offsets of the partitions,
    so rejects carry absolute line numbers without a second pass.
-5. Rejects go to `<rejects_location><dataset>/<run_id>/` as JSON lines; the good rows go into the
-   table in one Iceberg commit: an atomic create-with-data when the table does not exist, else one
-   MERGE INTO on the natural key that only updates rows whose value differs (so a re-load commits
-   nothing).
+5. The good rows go into the table in one Iceberg commit: an atomic create-with-data when the table
+   does not exist, else one MERGE INTO on the natural key that only updates rows whose value differs
+   (so a re-load commits nothing). Then, and only then, the rejects go to
+   `<rejects_location><dataset>/<run_id>/` as JSON lines (a failed commit leaves no rejects).
 6. The report goes to `<runs_location><dataset>/<run_id>/ingest.json`.
 """
 
@@ -347,12 +347,6 @@ def run_ingest(
         offsets, by_reason, rows_read, rows_good, blank = _stats(classified)
         lap("read_classify_count")
         n_rejected = sum(by_reason.values())
-        rejects_uri = None
-        if n_rejected:
-            rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
-            write_rejects(classified, offsets, spec, rejects_uri, source_uri=source_uri,
-                          source_version=source_version, run_id=run_id, n_rejected=n_rejected)
-            lap("write_rejects")
         good = classified.where((F.col("_lp_kind") == "data") & F.col("_lp_reason").isNull()).select(
             *[F.col(c) for c in spec.data_columns],
             F.lit(source_uri).alias(SOURCE_FILE),
@@ -367,6 +361,15 @@ def run_ingest(
         lap("checkpoint_good_rows")
         created = load_into_table(spark, good, spec, table, run_id)
         lap("commit" if created else "diff_and_merge")
+        # Rejects only after the commit: a run whose commit fails leaves no rejects for rows that
+        # were never loaded. If writing them fails, the run fails with its good rows committed;
+        # loading the same file again is a no-op for the table and writes the rejects.
+        rejects_uri = None
+        if n_rejected:
+            rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
+            write_rejects(classified, offsets, spec, rejects_uri, source_uri=source_uri,
+                          source_version=source_version, run_id=run_id, n_rejected=n_rejected)
+            lap("write_rejects")
     finally:
         classified.unpersist()
     return IngestResult(

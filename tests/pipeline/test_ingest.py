@@ -119,3 +119,19 @@ def test_empty_file_fails_clearly(spark, spec, tmp_path):
     empty.write_text("")
     with pytest.raises(HeaderError, match="empty"):
         ingest(spark, spec, empty, "run-empty", tmp_path)
+
+
+def test_a_failed_commit_leaves_no_rejects(spark, spec, table, tmp_path, monkeypatch):
+    """Rejects are written after the commit: when the commit fails, neither the table nor the rejects
+    location shows anything of the run."""
+    import lakepipe.ingest as ingest_module
+
+    def failing_commit(*args, **kwargs):
+        raise RuntimeError("commit failed: CommitFailedException (simulated)")
+
+    snaps = snapshot_ids(spark, table)
+    monkeypatch.setattr(ingest_module, "load_into_table", failing_commit)
+    with pytest.raises(RuntimeError, match="simulated"):
+        ingest(spark, spec, DATA / "bad_rows.csv", "run-commit-fails", tmp_path)
+    assert snapshot_ids(spark, table) == snaps
+    assert not (tmp_path / "entities" / "run-commit-fails").exists()
