@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,14 @@ def create_role(ep: Endpoint, name: str = "localcloud-test") -> str:
     trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com",' \
             '"states.amazonaws.com","glue.amazonaws.com"]},"Action":"sts:AssumeRole"}]}'
     try:
-        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         return iam.get_role(RoleName=name)["Role"]["Arn"]
+    # The endpoint evaluates the execution role's policies: this grants what the plumbing tests' functions,
+    # jobs and state machines call. tests/localcloud/test_iam_*.py test the enforcement itself.
+    iam.put_role_policy(RoleName=name, PolicyName="plumbing-tests", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "s3:*", "lambda:InvokeFunction", "glue:*", "states:*", "sns:Publish", "sqs:SendMessage",
+            "events:PutEvents", "athena:*", "logs:*"]}]}))
+    return arn

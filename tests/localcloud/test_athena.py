@@ -11,9 +11,18 @@ import pytest
 
 from localcloud.iceberg_fixture import register_in_glue, write_table
 
-from .conftest import wait_for
+from .conftest import start_endpoint, wait_for
 
 pytestmark = pytest.mark.localcloud
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory):
+    """These tests are about the Trino -> DuckDB translation: views without a definer role, SubObjects or
+    grants, so Lake Formation is off here (test_lf_views.py and test_lf_reads.py test it on)."""
+    ep, stop = start_endpoint(tmp_path_factory.mktemp("endpoint"), {"LOCALCLOUD_LAKEFORMATION": "off"})
+    yield ep
+    stop()
 
 PEOPLE = """
 SELECT * FROM (VALUES
