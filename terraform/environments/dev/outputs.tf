@@ -77,3 +77,13 @@ output "athena_output_location" {
   description = "Athena workgroup result location."
   value       = module.stack.athena_output_location
 }
+
+output "ingest_role_arn" {
+  description = "IAM role of the ingest Glue job."
+  value       = module.stack.ingest_role_arn
+}
+
+output "view_role_arn" {
+  description = "IAM role of the view Glue job."
+  value       = module.stack.view_role_arn
+}

@@ -209,14 +209,20 @@ locals {
 # those tables use the S3 Tables integration's IAM access-control mode: the job role's IAM policy
 # (modules/glue_jobs) and the definer policy above carry the s3tables and Glue permissions.
 locals {
-  job_table_permissions  = ["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP"]
-  job_view_permissions   = ["SELECT", "DESCRIBE", "ALTER", "DROP"]
-  job_database_permisson = ["CREATE_TABLE", "DESCRIBE", "ALTER"]
+  # The ingest job creates and writes the base tables; the view job reads them and manages the views.
+  ingest_database_permissions = ["CREATE_TABLE", "DESCRIBE", "ALTER"]
+  ingest_table_permissions    = ["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER"]
+  view_job_view_permissions   = ["ALTER", "DROP", "DESCRIBE", "SELECT"]
 
   database_grants = merge(
-    { for db in local.glue_dbs : "job/${db}" => {
-      principal   = var.job_role_arn, role = "job", catalog_id = null, database = db
-      permissions = local.job_database_permisson, grantable = []
+    { for db in local.glue_table_dbs : "ingest/${db}" => {
+      principal   = var.ingest_role_arn, role = "ingest", catalog_id = null, database = db
+      permissions = local.ingest_database_permissions, grantable = []
+    } },
+    # DESCRIBE of the base tables' databases; CREATE_TABLE in the view databases.
+    { for db in local.glue_dbs : "views/${db}" => {
+      principal   = var.view_role_arn, role = "views", catalog_id = null, database = db
+      permissions = contains(local.view_dbs, db) ? ["CREATE_TABLE", "DESCRIBE"] : ["DESCRIBE"], grantable = []
     } },
     { for db in local.view_dbs : "definer/${db}" => {
       principal   = aws_iam_role.definer.arn, role = "definer", catalog_id = null, database = db
@@ -228,11 +234,17 @@ locals {
     } },
   )
 
-  # Wildcard (all tables) grants: tables are created by the ingest job, views by the view job.
+  # Wildcard (all tables) grants: tables are created by the ingest job, views by the view job. Where a
+  # database holds both (view_database null), the view job's grant is the union of both needs.
   table_grants = merge(
-    { for db in local.glue_dbs : "job/${db}" => {
-      principal   = var.job_role_arn, role = "job", catalog_id = null, database = db
-      permissions = contains(local.glue_table_dbs, db) ? local.job_table_permissions : local.job_view_permissions, grantable = []
+    { for db in local.glue_table_dbs : "ingest/${db}" => {
+      principal   = var.ingest_role_arn, role = "ingest", catalog_id = null, database = db
+      permissions = local.ingest_table_permissions, grantable = []
+    } },
+    { for db in local.glue_dbs : "views/${db}" => {
+      principal   = var.view_role_arn, role = "views", catalog_id = null, database = db
+      permissions = sort(distinct(concat(contains(local.glue_table_dbs, db) ? ["SELECT", "DESCRIBE"] : [], contains(local.view_dbs, db) ? local.view_job_view_permissions : [])))
+      grantable   = []
     } },
     # SELECT with grant option on every base table (all columns) for the view definer.
     { for db in local.glue_table_dbs : "definer/${db}" => {
@@ -249,8 +261,9 @@ locals {
   )
 }
 
-resource "aws_lakeformation_permissions" "job_data_location" {
-  principal   = var.job_role_arn
+# The ingest job creates tables under the registered warehouse location.
+resource "aws_lakeformation_permissions" "ingest_data_location" {
+  principal   = var.ingest_role_arn
   permissions = ["DATA_LOCATION_ACCESS"]
 
   data_location {
@@ -283,4 +296,9 @@ resource "aws_lakeformation_permissions" "tables" {
     catalog_id    = each.value.catalog_id
     wildcard      = true
   }
+}
+
+moved {
+  from = aws_lakeformation_permissions.job_data_location
+  to   = aws_lakeformation_permissions.ingest_data_location
 }

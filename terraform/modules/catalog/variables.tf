@@ -107,13 +107,23 @@ variable "kms_key_arn" {
   }
 }
 
-variable "job_role_arn" {
-  description = "ARN of the Glue job role (from modules/glue_jobs) that gets the Lake Formation grants."
+variable "ingest_role_arn" {
+  description = "ARN of the ingest job's role (from modules/glue_jobs): table-database grants and DATA_LOCATION_ACCESS."
   type        = string
 
   validation {
-    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", var.job_role_arn))
-    error_message = "job_role_arn must be an IAM role ARN."
+    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", var.ingest_role_arn))
+    error_message = "ingest_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "view_role_arn" {
+  description = "ARN of the view job's role (from modules/glue_jobs): read of the base tables, views in the view databases."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/", var.view_role_arn))
+    error_message = "view_role_arn must be an IAM role ARN."
   }
 }
 

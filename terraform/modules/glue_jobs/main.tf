@@ -15,7 +15,6 @@ locals {
   glue_table_dbs = sort(distinct([for d in var.datasets : d.database if d.target == "glue"]))
   s3t_namespaces = sort(distinct([for d in var.datasets : d.database if d.target == "s3tables"]))
   view_dbs       = sort(distinct([for d in var.datasets : coalesce(d.view_database, d.database)]))
-  glue_dbs       = sort(distinct(concat(local.glue_table_dbs, local.view_dbs)))
   raw_prefixes   = sort(distinct([for d in var.datasets : d.raw_prefix]))
 
   runs_location    = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
@@ -156,7 +155,7 @@ resource "aws_cloudwatch_log_group" "jobs" {
 resource "aws_glue_job" "ingest" {
   name                   = local.ingest_job_name
   description            = "lakepipe: CSV in the raw bucket -> Iceberg table (MERGE INTO), rejects kept with their reason."
-  role_arn               = aws_iam_role.job.arn
+  role_arn               = aws_iam_role.ingest.arn
   glue_version           = "5.0"
   worker_type            = var.worker_type
   number_of_workers      = var.number_of_workers
@@ -177,13 +176,13 @@ resource "aws_glue_job" "ingest" {
     max_concurrent_runs = var.max_concurrent_runs
   }
 
-  depends_on = [aws_iam_role_policy.job]
+  depends_on = [aws_iam_role_policy.ingest]
 }
 
 resource "aws_glue_job" "views" {
   name                   = local.view_job_name
   description            = "lakepipe: create, update or drop one multi-dialect Glue Data Catalog view per split value."
-  role_arn               = aws_iam_role.job.arn
+  role_arn               = aws_iam_role.views.arn
   glue_version           = "5.0"
   worker_type            = var.view_worker_type
   number_of_workers      = var.view_number_of_workers
@@ -204,13 +203,19 @@ resource "aws_glue_job" "views" {
     max_concurrent_runs = var.max_concurrent_runs
   }
 
-  depends_on = [aws_iam_role_policy.job]
+  depends_on = [aws_iam_role_policy.views]
 }
 
-# ---------------------------------------------------------------- job role
-resource "aws_iam_role" "job" {
-  name = "${local.base}-glue-job"
-  assume_role_policy = jsonencode({
+# ---------------------------------------------------------------- job roles
+# One role per job, each with only what its job does (Lake Formation grants follow in modules/catalog):
+# - ingest: reads the datasets' raw prefixes (incl. versions), stages, writes rejects and the Iceberg
+#   warehouse, creates/updates tables in the table databases; no iam:PassRole, no DeleteTable, nothing
+#   in view-only databases.
+# - views: reads the base tables (Glue + warehouse objects: its Spark reads the table for split values
+#   and analyses the view SQL), creates/updates/deletes views in the view databases, passes the definer
+#   role; writes only its run report; nothing in the raw bucket.
+locals {
+  glue_trust_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
@@ -219,28 +224,115 @@ resource "aws_iam_role" "job" {
       Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
     }]
   })
-  tags = var.tags
 }
 
-resource "aws_iam_role_policy" "job" {
-  name   = "lakepipe-jobs"
-  role   = aws_iam_role.job.id
-  policy = jsonencode(local.job_policy)
+resource "aws_iam_role" "ingest" {
+  name               = "${local.base}-glue-ingest"
+  assume_role_policy = local.glue_trust_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "ingest" {
+  name   = "lakepipe-ingest-job"
+  role   = aws_iam_role.ingest.id
+  policy = jsonencode(local.ingest_policy)
+}
+
+resource "aws_iam_role" "views" {
+  name               = "${local.base}-glue-views"
+  assume_role_policy = local.glue_trust_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "views" {
+  name   = "lakepipe-view-job"
+  role   = aws_iam_role.views.id
+  policy = jsonencode(local.view_policy)
 }
 
 locals {
-  glue_catalog_resources = concat(
+  # Base tables: Glue tables of target glue, and the S3 Tables namespaces in the federated catalog.
+  s3t_catalog_arn = local.s3tables_enabled ? "${local.glue_arn}:catalog/s3tablescatalog/${var.s3tables_table_bucket_name}" : null
+  base_table_catalog_resources = concat(
     ["${local.glue_arn}:catalog"],
-    [for db in local.glue_dbs : "${local.glue_arn}:database/${db}"],
-    [for db in local.glue_dbs : "${local.glue_arn}:table/${db}/*"],
+    [for db in local.glue_table_dbs : "${local.glue_arn}:database/${db}"],
+    [for db in local.glue_table_dbs : "${local.glue_arn}:table/${db}/*"],
     local.s3tables_enabled ? concat(
-      ["${local.glue_arn}:catalog/s3tablescatalog", "${local.glue_arn}:catalog/s3tablescatalog/${var.s3tables_table_bucket_name}"],
+      ["${local.glue_arn}:catalog/s3tablescatalog", local.s3t_catalog_arn],
       [for ns in local.s3t_namespaces : "${local.glue_arn}:database/s3tablescatalog/${var.s3tables_table_bucket_name}/${ns}"],
       [for ns in local.s3t_namespaces : "${local.glue_arn}:table/s3tablescatalog/${var.s3tables_table_bucket_name}/${ns}/*"],
     ) : [],
   )
+  view_catalog_resources = concat(
+    ["${local.glue_arn}:catalog"],
+    [for db in local.view_dbs : "${local.glue_arn}:database/${db}"],
+    [for db in local.view_dbs : "${local.glue_arn}:table/${db}/*"],
+  )
 
-  s3tables_statements = local.s3tables_enabled && length(local.s3t_namespaces) > 0 ? [{
+  glue_read_actions = [
+    "glue:GetCatalog", "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+    "glue:GetTableVersion", "glue:GetTableVersions", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+  ]
+
+  # Both jobs: their script and package, the Glue temp dir, their run report, the lake key, logs, metrics.
+  common_job_statements = [
+    {
+      Sid      = "ReadArtifacts"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+      Resource = ["${var.artifacts_bucket_arn}/glue/scripts/*", "${var.artifacts_bucket_arn}/glue/packages/*"]
+    },
+    {
+      Sid      = "WriteRunsAndTemp"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      Resource = ["${var.artifacts_bucket_arn}/${var.runs_prefix}*", "${var.artifacts_bucket_arn}/glue/tmp/*"]
+    },
+    {
+      Sid       = "ListArtifacts"
+      Effect    = "Allow"
+      Action    = "s3:ListBucket"
+      Resource  = var.artifacts_bucket_arn
+      Condition = { StringLike = { "s3:prefix" = ["${var.runs_prefix}*", "glue/*"] } }
+    },
+    {
+      Sid       = "ListWarehouse"
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+      Resource  = var.warehouse_bucket_arn
+      Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}*"] } }
+    },
+    {
+      # The Glue security configuration encrypts job output, logs and bookmarks with this key.
+      Sid      = "LakeKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
+      Resource = var.kms_key_arn
+    },
+    {
+      # No resource-level permissions exist for GetDataAccess; Lake Formation grants scope the data.
+      Sid      = "LakeFormationCredentialVending"
+      Effect   = "Allow"
+      Action   = "lakeformation:GetDataAccess"
+      Resource = "*"
+    },
+    {
+      Sid      = "GlueLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+      Resource = ["${local.logs_arn}:log-group:/aws-glue/*", "${local.logs_arn}:log-group:/aws-glue/*:log-stream:*"]
+    },
+    {
+      # cloudwatch:PutMetricData has no resource-level permissions; restricted to the Glue namespace.
+      Sid       = "GlueMetrics"
+      Effect    = "Allow"
+      Action    = "cloudwatch:PutMetricData"
+      Resource  = "*"
+      Condition = { StringEquals = { "cloudwatch:namespace" = "Glue" } }
+    },
+  ]
+
+  ingest_s3tables_statements = local.s3tables_enabled && length(local.s3t_namespaces) > 0 ? [{
     Sid    = "S3TablesData"
     Effect = "Allow"
     Action = [
@@ -251,7 +343,14 @@ locals {
     Resource = [var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"]
   }] : []
 
-  job_policy = {
+  view_s3tables_statements = local.s3tables_enabled && length(local.s3t_namespaces) > 0 ? [{
+    Sid      = "S3TablesReadBaseTables"
+    Effect   = "Allow"
+    Action   = ["s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:GetTableData"]
+    Resource = [var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"]
+  }] : []
+
+  ingest_policy = {
     Version = "2012-10-17"
     Statement = concat([
       {
@@ -284,59 +383,43 @@ locals {
         Condition = { StringLike = { "s3:prefix" = concat([for p in local.raw_prefixes : "${p}*"], ["${var.rejects_prefix}*", "${var.staging_prefix}*"]) } }
       },
       {
-        Sid      = "ReadArtifacts"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:GetObjectVersion"]
-        Resource = ["${var.artifacts_bucket_arn}/glue/scripts/*", "${var.artifacts_bucket_arn}/glue/packages/*"]
-      },
-      {
-        Sid      = "WriteRunsAndTemp"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-        Resource = ["${var.artifacts_bucket_arn}/${var.runs_prefix}*", "${var.artifacts_bucket_arn}/glue/tmp/*"]
-      },
-      {
-        Sid       = "ListArtifacts"
-        Effect    = "Allow"
-        Action    = "s3:ListBucket"
-        Resource  = var.artifacts_bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.runs_prefix}*", "glue/*"] } }
-      },
-      {
         Sid      = "WarehouseIceberg"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
         Resource = "${var.warehouse_bucket_arn}/${var.warehouse_prefix}*"
       },
       {
-        Sid       = "ListWarehouse"
-        Effect    = "Allow"
-        Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
-        Resource  = var.warehouse_bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}*"] } }
-      },
-      {
-        Sid      = "LakeKey"
+        # Iceberg's GlueCatalog creates the table on the first load and commits each MERGE with
+        # UpdateTable; tables are never dropped by the pipeline.
+        Sid      = "GlueTables"
         Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"]
-        Resource = var.kms_key_arn
+        Action   = concat(local.glue_read_actions, ["glue:CreateTable", "glue:UpdateTable"])
+        Resource = local.base_table_catalog_resources
       },
+    ], local.common_job_statements, local.ingest_s3tables_statements)
+  }
+
+  view_policy = {
+    Version = "2012-10-17"
+    Statement = concat([
       {
-        Sid    = "GlueCatalog"
-        Effect = "Allow"
-        Action = [
-          "glue:GetCatalog", "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
-          "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:GetTableVersion", "glue:GetTableVersions",
-          "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
-        ]
-        Resource = local.glue_catalog_resources
-      },
-      {
-        # No resource-level permissions exist for GetDataAccess; Lake Formation grants scope the data.
-        Sid      = "LakeFormationCredentialVending"
+        # Read only: the view job's Spark reads the base table (split values, view SQL analysis).
+        Sid      = "WarehouseRead"
         Effect   = "Allow"
-        Action   = "lakeformation:GetDataAccess"
-        Resource = "*"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+        Resource = "${var.warehouse_bucket_arn}/${var.warehouse_prefix}*"
+      },
+      {
+        Sid      = "GlueReadBaseTables"
+        Effect   = "Allow"
+        Action   = local.glue_read_actions
+        Resource = local.base_table_catalog_resources
+      },
+      {
+        Sid      = "GlueViews"
+        Effect   = "Allow"
+        Action   = concat(local.glue_read_actions, ["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"])
+        Resource = local.view_catalog_resources
       },
       {
         # The view job creates views whose Definer is the definer role (Glue Data Catalog views).
@@ -346,20 +429,16 @@ locals {
         Resource  = var.definer_role_arn
         Condition = { StringEquals = { "iam:PassedToService" = ["glue.amazonaws.com", "lakeformation.amazonaws.com"] } }
       },
-      {
-        Sid      = "GlueLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
-        Resource = ["${local.logs_arn}:log-group:/aws-glue/*", "${local.logs_arn}:log-group:/aws-glue/*:log-stream:*"]
-      },
-      {
-        # cloudwatch:PutMetricData has no resource-level permissions; restricted to the Glue namespace.
-        Sid       = "GlueMetrics"
-        Effect    = "Allow"
-        Action    = "cloudwatch:PutMetricData"
-        Resource  = "*"
-        Condition = { StringEquals = { "cloudwatch:namespace" = "Glue" } }
-      },
-    ], local.s3tables_statements)
+    ], local.common_job_statements, local.view_s3tables_statements)
   }
+}
+
+moved {
+  from = aws_iam_role.job
+  to   = aws_iam_role.ingest
+}
+
+moved {
+  from = aws_iam_role_policy.job
+  to   = aws_iam_role_policy.ingest
 }

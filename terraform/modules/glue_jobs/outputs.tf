@@ -1,11 +1,21 @@
-output "job_role_arn" {
-  description = "ARN of the Glue job role (gets the Lake Formation grants in modules/catalog)."
-  value       = aws_iam_role.job.arn
+output "ingest_role_arn" {
+  description = "ARN of the ingest job's role (gets the table databases' Lake Formation grants in modules/catalog)."
+  value       = aws_iam_role.ingest.arn
 }
 
-output "job_role_name" {
-  description = "Name of the Glue job role."
-  value       = aws_iam_role.job.name
+output "ingest_role_name" {
+  description = "Name of the ingest job's role."
+  value       = aws_iam_role.ingest.name
+}
+
+output "view_role_arn" {
+  description = "ARN of the view job's role (gets the base-table read and view databases' Lake Formation grants in modules/catalog)."
+  value       = aws_iam_role.views.arn
+}
+
+output "view_role_name" {
+  description = "Name of the view job's role."
+  value       = aws_iam_role.views.name
 }
 
 output "ingest_job_name" {

@@ -70,7 +70,8 @@ module "catalog" {
   warehouse_bucket_name     = module.storage.warehouse_bucket_name
   warehouse_bucket_arn      = module.storage.warehouse_bucket_arn
   kms_key_arn               = module.storage.kms_key_arn
-  job_role_arn              = module.glue_jobs.job_role_arn
+  ingest_role_arn           = module.glue_jobs.ingest_role_arn
+  view_role_arn             = module.glue_jobs.view_role_arn
   check_data_lake_settings  = var.check_data_lake_settings
   deployer_arn              = local.deployer_arn
   analyst_principals        = var.analyst_principals

@@ -22,7 +22,8 @@ variables {
   warehouse_bucket_name     = "lakepipe-dev-warehouse"
   warehouse_bucket_arn      = "arn:aws:s3:::lakepipe-dev-warehouse"
   kms_key_arn               = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  job_role_arn              = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-job"
+  ingest_role_arn           = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-ingest"
+  view_role_arn             = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-views"
   deployer_arn              = "arn:aws:iam::123456789012:role/terraform"
   analyst_principals        = ["arn:aws:iam::123456789012:role/analyst"]
   s3tables_catalog_id       = "123456789012:s3tablescatalog/lakepipe-dev-tables"
@@ -116,16 +117,44 @@ run "offline_plans_skip_the_settings_check" {
   }
 }
 
-run "grants_name_the_job_role_and_the_definer_role" {
+run "grants_name_the_job_roles_and_the_definer_role" {
   command = apply
 
   assert {
-    condition     = aws_lakeformation_permissions.job_data_location.principal == var.job_role_arn && tolist(aws_lakeformation_permissions.job_data_location.permissions) == tolist(["DATA_LOCATION_ACCESS"])
-    error_message = "The job role needs DATA_LOCATION_ACCESS on the registered location."
+    condition     = aws_lakeformation_permissions.ingest_data_location.principal == var.ingest_role_arn && tolist(aws_lakeformation_permissions.ingest_data_location.permissions) == tolist(["DATA_LOCATION_ACCESS"])
+    error_message = "The ingest role needs DATA_LOCATION_ACCESS on the registered location (it creates the tables)."
   }
   assert {
-    condition     = aws_lakeformation_permissions.tables["job/lake"].principal == var.job_role_arn && toset(aws_lakeformation_permissions.tables["job/lake"].permissions) == toset(["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP"])
-    error_message = "The job role needs read/write on the tables of its database."
+    condition     = aws_lakeformation_permissions.tables["ingest/lake"].principal == var.ingest_role_arn && toset(aws_lakeformation_permissions.tables["ingest/lake"].permissions) == toset(["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER"])
+    error_message = "The ingest role reads and writes the tables of its database, and drops none."
+  }
+  assert {
+    condition     = toset(aws_lakeformation_permissions.database["ingest/lake"].permissions) == toset(["CREATE_TABLE", "DESCRIBE", "ALTER"])
+    error_message = "The ingest role creates tables in the table databases."
+  }
+  assert {
+    condition     = !anytrue([for k, g in local.database_grants : g.role == "ingest" && g.database == "reporting"]) && !anytrue([for k, g in local.table_grants : g.role == "ingest" && g.database == "reporting"])
+    error_message = "The ingest role has no grant in a view-only database."
+  }
+  assert {
+    condition     = toset(aws_lakeformation_permissions.tables["views/reporting"].permissions) == toset(["ALTER", "DROP", "DESCRIBE", "SELECT"]) && toset(aws_lakeformation_permissions.database["views/reporting"].permissions) == toset(["CREATE_TABLE", "DESCRIBE"])
+    error_message = "The view role creates views in the view databases and alters, drops, describes and selects them."
+  }
+  assert {
+    condition     = toset(aws_lakeformation_permissions.tables["views/finance"].permissions) == toset(["ALTER", "DROP", "DESCRIBE", "SELECT"]) && !contains(keys(local.table_grants), "ingest/finance")
+    error_message = "finance is the Glue database of the s3tables namespace's views: the view role only."
+  }
+  assert {
+    condition     = toset(aws_lakeformation_permissions.tables["views/lake"].permissions) == toset(["ALTER", "DESCRIBE", "DROP", "SELECT"])
+    error_message = "In lake (base tables and the entities views) the view role reads the tables and manages the views."
+  }
+  assert {
+    condition     = alltrue([for k, g in local.table_grants : g.role != "views" || (!contains(g.permissions, "INSERT") && !contains(g.permissions, "DELETE"))])
+    error_message = "The view role writes no table data."
+  }
+  assert {
+    condition     = aws_lakeformation_permissions.ingest_data_location.principal != var.view_role_arn
+    error_message = "The view role gets no DATA_LOCATION_ACCESS (it creates no table at a location)."
   }
   assert {
     condition     = aws_lakeformation_permissions.tables["definer/lake"].principal == aws_iam_role.definer.arn && contains(aws_lakeformation_permissions.tables["definer/lake"].permissions_with_grant_option, "SELECT")

@@ -108,63 +108,118 @@ run "job_arguments_follow_the_design_contract" {
   }
 }
 
-run "job_role_is_least_privilege" {
+run "ingest_role_is_least_privilege" {
   command = apply
 
   assert {
-    condition     = toset(flatten([for s in local.job_policy.Statement : s.Resource if s.Sid == "ReadRawDatasetPrefixes"])) == toset(["arn:aws:s3:::lakepipe-dev-raw/incoming/entities/*", "arn:aws:s3:::lakepipe-dev-raw/incoming/ledger/*"])
-    error_message = "The job reads only the datasets' raw prefixes."
+    condition     = aws_glue_job.ingest.role_arn == aws_iam_role.ingest.arn && aws_glue_job.views.role_arn == aws_iam_role.views.arn && aws_iam_role.ingest.name != aws_iam_role.views.name
+    error_message = "Each job runs with its own role."
   }
   assert {
-    condition     = toset(distinct(flatten([for s in local.job_policy.Statement : [for r in flatten([s.Resource]) : regex("^arn:aws:s3:::([^/]+)", r)[0] if startswith(r, "arn:aws:s3:::")]]))) == toset(["lakepipe-dev-raw", "lakepipe-dev-artifacts", "lakepipe-dev-warehouse"])
-    error_message = "Only the raw, artifacts and warehouse buckets may appear in the job policy."
+    condition     = toset(flatten([for s in local.ingest_policy.Statement : s.Resource if s.Sid == "ReadRawDatasetPrefixes"])) == toset(["arn:aws:s3:::lakepipe-dev-raw/incoming/entities/*", "arn:aws:s3:::lakepipe-dev-raw/incoming/ledger/*"])
+    error_message = "The ingest job reads only the datasets' raw prefixes."
   }
   assert {
-    condition     = alltrue([for s in local.job_policy.Statement : s.Resource != "*" || contains(["lakeformation:GetDataAccess", "cloudwatch:PutMetricData"], s.Action)])
-    error_message = "Resource * only for actions without resource-level permissions."
+    condition     = toset(distinct(flatten([for s in local.ingest_policy.Statement : [for r in flatten([s.Resource]) : regex("^arn:aws:s3:::([^/]+)", r)[0] if startswith(r, "arn:aws:s3:::")]]))) == toset(["lakepipe-dev-raw", "lakepipe-dev-artifacts", "lakepipe-dev-warehouse"])
+    error_message = "Only the raw, artifacts and warehouse buckets may appear in the ingest policy."
   }
   assert {
-    condition     = alltrue([for s in local.job_policy.Statement : !contains(flatten([s.Action]), "*") && alltrue([for a in flatten([s.Action]) : !endswith(a, ":*")])])
-    error_message = "No wildcard actions."
-  }
-  assert {
-    condition     = toset(flatten([for s in local.job_policy.Statement : s.Action if s.Sid == "ReadRawDatasetPrefixes"])) == toset(["s3:GetObject", "s3:GetObjectVersion"])
+    condition     = toset(flatten([for s in local.ingest_policy.Statement : s.Action if s.Sid == "ReadRawDatasetPrefixes"])) == toset(["s3:GetObject", "s3:GetObjectVersion"])
     error_message = "Staging copies a source by VersionId: the raw prefixes need s3:GetObjectVersion, read-only."
   }
   assert {
-    condition = one([for s in local.job_policy.Statement : s if s.Sid == "StageSourceVersions"]).Resource == "arn:aws:s3:::lakepipe-dev-raw/staging/*" && toset(one([for s in local.job_policy.Statement : s if s.Sid == "StageSourceVersions"]).Action) == toset([
+    condition = one([for s in local.ingest_policy.Statement : s if s.Sid == "StageSourceVersions"]).Resource == "arn:aws:s3:::lakepipe-dev-raw/staging/*" && toset(one([for s in local.ingest_policy.Statement : s if s.Sid == "StageSourceVersions"]).Action) == toset([
     "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"])
     error_message = "Write, read and version deletes only on the staging prefix."
   }
   assert {
-    condition     = length([for s in local.job_policy.Statement : s if contains(flatten([s.Action]), "s3:DeleteObjectVersion")]) == 1
+    condition     = length([for s in local.ingest_policy.Statement : s if contains(flatten([s.Action]), "s3:DeleteObjectVersion")]) == 1
     error_message = "s3:DeleteObjectVersion only in the staging statement."
   }
   assert {
-    condition     = toset(one([for s in local.job_policy.Statement : s if s.Sid == "ListRawPrefixes"]).Condition.StringLike["s3:prefix"]) == toset(["incoming/entities/*", "incoming/ledger/*", "rejects/*", "staging/*"])
+    condition     = toset(one([for s in local.ingest_policy.Statement : s if s.Sid == "ListRawPrefixes"]).Condition.StringLike["s3:prefix"]) == toset(["incoming/entities/*", "incoming/ledger/*", "rejects/*", "staging/*"])
     error_message = "The raw bucket may be listed only under the dataset, rejects and staging prefixes."
   }
   assert {
-    condition     = toset(flatten([for s in local.job_policy.Statement : s.Resource if s.Sid == "LakeKey"])) == toset([var.kms_key_arn])
-    error_message = "KMS only on the lake key."
-  }
-  assert {
-    condition = toset(flatten([for s in local.job_policy.Statement : s.Resource if s.Sid == "GlueCatalog"])) == toset([
+    condition = toset(flatten([for s in local.ingest_policy.Statement : s.Resource if s.Sid == "GlueTables"])) == toset([
       "arn:aws:glue:eu-west-1:123456789012:catalog",
       "arn:aws:glue:eu-west-1:123456789012:database/lake", "arn:aws:glue:eu-west-1:123456789012:table/lake/*",
-      "arn:aws:glue:eu-west-1:123456789012:database/reporting", "arn:aws:glue:eu-west-1:123456789012:table/reporting/*",
       "arn:aws:glue:eu-west-1:123456789012:catalog/s3tablescatalog", "arn:aws:glue:eu-west-1:123456789012:catalog/s3tablescatalog/lakepipe-dev-tables",
       "arn:aws:glue:eu-west-1:123456789012:database/s3tablescatalog/lakepipe-dev-tables/finance", "arn:aws:glue:eu-west-1:123456789012:table/s3tablescatalog/lakepipe-dev-tables/finance/*",
     ])
-    error_message = "Glue catalog actions only on the datasets' databases and tables."
+    error_message = "The ingest job's Glue actions cover the table databases and their tables only (no view-only database such as reporting)."
   }
   assert {
-    condition     = toset(flatten([for s in local.job_policy.Statement : s.Resource if s.Sid == "S3TablesData"])) == toset([var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"])
+    condition     = toset(flatten([for s in local.ingest_policy.Statement : s.Resource if s.Sid == "S3TablesData"])) == toset([var.s3tables_table_bucket_arn, "${var.s3tables_table_bucket_arn}/table/*"])
     error_message = "s3tables actions only on the table bucket."
   }
+  # What the ingest job must not have: the view job's powers.
   assert {
-    condition     = one([for s in local.job_policy.Statement : s if s.Sid == "PassDefinerRole"]).Resource == var.definer_role_arn
+    condition     = !anytrue([for s in local.ingest_policy.Statement : contains(flatten([s.Action]), "iam:PassRole")])
+    error_message = "The ingest job passes no role (only the view job passes the definer role)."
+  }
+  assert {
+    condition     = !anytrue([for s in local.ingest_policy.Statement : contains(flatten([s.Action]), "glue:DeleteTable")])
+    error_message = "The ingest job deletes no table or view."
+  }
+  assert {
+    condition     = !anytrue([for s in local.ingest_policy.Statement : anytrue([for r in flatten([s.Resource]) : strcontains(r, ":database/reporting") || strcontains(r, ":table/reporting/")])])
+    error_message = "The ingest job has no access to view-only databases."
+  }
+}
+
+run "view_role_is_least_privilege" {
+  command = apply
+
+  assert {
+    condition     = toset(distinct(flatten([for s in local.view_policy.Statement : [for r in flatten([s.Resource]) : regex("^arn:aws:s3:::([^/]+)", r)[0] if startswith(r, "arn:aws:s3:::")]]))) == toset(["lakepipe-dev-artifacts", "lakepipe-dev-warehouse"])
+    error_message = "The view job touches only the artifacts and warehouse buckets (never raw)."
+  }
+  assert {
+    condition = alltrue([for s in local.view_policy.Statement : !anytrue([for a in flatten([s.Action]) : contains(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], a)]) ||
+    alltrue([for r in flatten([s.Resource]) : startswith(r, "arn:aws:s3:::lakepipe-dev-artifacts/runs/") || startswith(r, "arn:aws:s3:::lakepipe-dev-artifacts/glue/tmp/")])])
+    error_message = "The view job writes only its run report (runs/) and the Glue temp dir: the warehouse is read-only for it."
+  }
+  assert {
+    condition     = toset(one([for s in local.view_policy.Statement : s if s.Sid == "WarehouseRead"]).Action) == toset(["s3:GetObject", "s3:GetObjectVersion"])
+    error_message = "The view job reads the warehouse (its Spark reads the base table)."
+  }
+  assert {
+    condition = toset(one([for s in local.view_policy.Statement : s if s.Sid == "GlueViews"]).Resource) == toset([
+      "arn:aws:glue:eu-west-1:123456789012:catalog",
+      "arn:aws:glue:eu-west-1:123456789012:database/lake", "arn:aws:glue:eu-west-1:123456789012:table/lake/*",
+      "arn:aws:glue:eu-west-1:123456789012:database/reporting", "arn:aws:glue:eu-west-1:123456789012:table/reporting/*",
+    ]) && alltrue([for a in ["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:GetTables"] : contains(one([for s in local.view_policy.Statement : s if s.Sid == "GlueViews"]).Action, a)])
+    error_message = "The view job creates, updates and deletes tables only in the view databases (lake holds the entities views, reporting the ledger views)."
+  }
+  assert {
+    condition     = alltrue([for s in local.view_policy.Statement : s.Sid == "GlueViews" || !anytrue([for a in flatten([s.Action]) : contains(["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"], a)])])
+    error_message = "Base tables (incl. S3 Tables namespaces) are read-only for the view job."
+  }
+  assert {
+    condition     = one([for s in local.view_policy.Statement : s if s.Sid == "PassDefinerRole"]).Resource == var.definer_role_arn
     error_message = "PassRole only for the definer role."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.view_policy.Statement : s.Action if s.Sid == "S3TablesReadBaseTables"])) == toset(["s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:GetTableData"])
+    error_message = "The view job reads S3 Tables base tables, never writes them."
+  }
+}
+
+run "both_roles_scope_resources" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for s in concat(local.ingest_policy.Statement, local.view_policy.Statement) : s.Resource != "*" || contains(["lakeformation:GetDataAccess", "cloudwatch:PutMetricData"], s.Action)])
+    error_message = "Resource * only for actions without resource-level permissions."
+  }
+  assert {
+    condition     = alltrue([for s in concat(local.ingest_policy.Statement, local.view_policy.Statement) : !contains(flatten([s.Action]), "*") && alltrue([for a in flatten([s.Action]) : !endswith(a, ":*")])])
+    error_message = "No wildcard actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in concat(local.ingest_policy.Statement, local.view_policy.Statement) : s.Resource if s.Sid == "LakeKey"])) == toset([var.kms_key_arn])
+    error_message = "KMS only on the lake key."
   }
 }
 
@@ -176,7 +231,7 @@ run "without_s3tables_no_s3tables_catalog_or_permissions" {
     datasets                   = [{ name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" }]
   }
   assert {
-    condition     = !strcontains(local.spark_conf, "s3tables") && length(local.s3tables_statements) == 0 && !contains(keys(local.view_arguments), "--s3tables_table_bucket")
+    condition     = !strcontains(local.spark_conf, "s3tables") && length(local.ingest_s3tables_statements) == 0 && length(local.view_s3tables_statements) == 0 && !contains(keys(local.view_arguments), "--s3tables_table_bucket")
     error_message = "No S3 Tables catalog, argument or permissions when the stack has no table bucket."
   }
 }
