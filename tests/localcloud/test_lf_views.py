@@ -190,7 +190,8 @@ def test_athena_expanded_text_is_refused(lake):
      "COLUMN_NOT_FOUND"),
     ("v_badtype", {"columns": [{"Name": "dept", "Type": "string"}, {"Name": "n", "Type": "string"}]}, "ATHENA",
      "yields columns"),
-    ("v_badspark", {"spark": "SELECT dept, count(*) AS n FROM glue_catalog.lake.people GROUP BY dept)"}, "SPARK", "PARSE_SYNTAX_ERROR"),
+    ("v_badspark", {"spark": "SELECT dept, count(*) AS n FROM glue_catalog.lake.people GROUP BY dept)"}, "SPARK",
+     "PARSE_SYNTAX_ERROR"),
     ("v_othertable", {"athena": "SELECT name AS dept, count(*) AS n FROM lake.other GROUP BY name"}, "ATHENA",
      "SubObjects"),
 ])
@@ -241,3 +242,33 @@ def test_wait_for_view_deadline_names_the_view(lake):
         wait_for_view(Glue(), "marts", "slow", deadline_s=3, clock=lambda: now[0],
                       sleep=lambda s: now.__setitem__(0, now[0] + s))
     assert "marts.slow" in str(err.value) and "within 3 s" in str(err.value)
+
+
+def test_s3_tables_sub_objects_are_checked_for_existence_not_for_grants(lake, tmp_path):
+    """A base table of the S3 Tables federated catalog: the endpoint registers it in Glue as <ns>.<table>; its
+    grants and location belong to the federated catalog (not modelled), so only existence applies."""
+    from localcloud.iceberg_fixture import write_table
+    from tests.localcloud.test_lf_support import PEOPLE
+
+    glue, lf = lake.client("glue"), lake.client("lakeformation")
+    lake.client("s3tables").create_table_bucket(name="lf-tables")
+    saved = lf.get_data_lake_settings()["DataLakeSettings"]
+    lf.put_data_lake_settings(DataLakeSettings={**saved, "CreateTableDefaultPermissions": [
+        {"Principal": {"DataLakePrincipalIdentifier": IAP}, "Permissions": ["ALL"]}]})
+    glue.create_database(DatabaseInput={"Name": "tns"})  # as the local Glue runner registers a namespace
+    lf.put_data_lake_settings(DataLakeSettings=saved)
+    glue.create_table(DatabaseName="tns", TableInput={
+        "Name": "people", "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"table_type": "ICEBERG", "metadata_location": write_table(tmp_path, "tns", "people", PEOPLE)},
+        "StorageDescriptor": {"Location": "file:/local/warehouse/tns/people"}})
+    grant(lake, lake.roles["definer"], {"Database": {"Name": "tns"}}, ["CREATE_TABLE"])
+    arn = f"arn:aws:glue:us-east-1:{ACCOUNT}:table/s3tablescatalog/lf-tables/tns/people"
+    athena = 'SELECT dept, count(*) AS n FROM "s3tablescatalog/lf-tables".tns.people GROUP BY dept'
+    spark = "SELECT dept, count(*) AS n FROM s3tables_catalog.tns.people GROUP BY dept"
+    glue.create_table(DatabaseName="tns", TableInput=view_input("by_dept", lake.roles["definer"], sub_objects=[arn],
+                                                                athena=athena, spark=spark))
+    assert final_status(lake, "tns", "by_dept")["State"] == "SUCCESS"
+    missing = arn.replace("lf-tables", "no-such-bucket")
+    err = refused(lake, view_input("v_nobucket", lake.roles["definer"], sub_objects=[missing], athena=athena,
+                                   spark=spark), database="tns")
+    assert err.response["Error"]["Code"] == "EntityNotFoundException" and "no-such-bucket" in str(err)
