@@ -5,6 +5,10 @@ LOCALCLOUD_DIR       pid, endpoint.log and state/ (default ./.localcloud)
 LOCALCLOUD_GLUE_RUNNER  "module:function" replacing localcloud.glue.runner.run_glue_script (tests)
 LOCALCLOUD_GLUE_WORKERS how many Glue job runs execute at once (default 1; queued runs stay STARTING)
 LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY seconds between retries of a failed asynchronous invocation (default 1)
+LOCALCLOUD_IAM       `on` (default): identity policies are evaluated on every request not signed with an admin
+                     key; `off`: nothing is evaluated (debugging)
+LOCALCLOUD_IAM_ADMIN_KEYS comma-separated access key ids that act as the account's administrator, never evaluated
+                     (default `test,testing`: the fake keys Terraform, the tests and `make run` use)
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ class Settings:
     glue_runner: str
     glue_workers: int
     lambda_async_retry_delay: float
+    iam_enabled: bool = True
+    iam_admin_keys: frozenset[str] = frozenset({"test", "testing"})
 
     @property
     def endpoint_url(self) -> str:
@@ -49,7 +55,18 @@ def load() -> Settings:
         glue_runner=os.environ.get("LOCALCLOUD_GLUE_RUNNER", "localcloud.glue.runner:run_glue_script"),
         glue_workers=max(1, int(os.environ.get("LOCALCLOUD_GLUE_WORKERS", "1"))),
         lambda_async_retry_delay=float(os.environ.get("LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY", "1")),
+        iam_enabled=_iam_enabled(os.environ.get("LOCALCLOUD_IAM", "on")),
+        iam_admin_keys=frozenset(k.strip() for k in os.environ.get("LOCALCLOUD_IAM_ADMIN_KEYS", "test,testing").split(",")
+                                 if k.strip()),
     )
+
+
+def _iam_enabled(value: str) -> bool:
+    if value.lower() in ("on", "true", "1"):
+        return True
+    if value.lower() in ("off", "false", "0"):
+        return False
+    raise ValueError(f"LOCALCLOUD_IAM must be on or off, not {value!r}")
 
 
 _current: Settings | None = None
