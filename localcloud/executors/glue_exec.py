@@ -4,6 +4,11 @@ The runner is `localcloud.glue.runner.run_glue_script(script_location, arguments
 timeout_s, log_path) -> GlueRunResult(state, error_message, started_on, completed_on)`; LOCALCLOUD_GLUE_RUNNER
 ("module:function") replaces it (tests use fakes). At most LOCALCLOUD_GLUE_WORKERS runs execute at once;
 the others wait in STARTING, as runs waiting for capacity do on AWS.
+
+With IAM enforcement on, the run executes as the job's Role: Glue assumes it (trust: glue.amazonaws.com,
+aws:SourceAccount/aws:SourceArn = the job) and the runner receives the credentials (`credentials`), which the
+job script's boto3 and the runner's own work for the job (script fetch, S3 mirror, catalog sync) sign with.
+A role Glue cannot assume fails the run.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import config
+from .. import config, principals
 
 log = logging.getLogger("localcloud.glue")
 
@@ -69,7 +74,8 @@ def _execute(job: Any, run: Any) -> None:
     log.info("glue job %s run %s: RUNNING %s", job.name, run.job_run_id, script)
     try:
         runner = load_runner()
-        extra = {"job_name": job.name, "job_run_id": run.job_run_id, "region": job.backend.region_name}
+        extra = {"job_name": job.name, "job_run_id": run.job_run_id, "region": job.backend.region_name,
+                 "role_arn": job.role, "credentials": _job_credentials(job)}
         accepted = inspect.signature(runner).parameters
         result = runner(
             script, dict(run.arguments or {}), endpoint_url=settings.endpoint_url, state_dir=state_dir,
@@ -78,6 +84,9 @@ def _execute(job: Any, run: Any) -> None:
         state = str(result.state)
         error_message = result.error_message
         started_on, completed_on = _utc(result.started_on), _utc(result.completed_on)
+    except principals.ServiceRoleError as exc:
+        state, error_message, started_on, completed_on = ("FAILED", f"Glue could not assume the job's role: {exc}",
+                                                          None, None)
     except ModuleNotFoundError as exc:
         state, error_message, started_on, completed_on = (
             "FAILED", f"The local Glue runner is not available ({settings.glue_runner}): {exc}", None, None)
@@ -92,6 +101,19 @@ def _execute(job: Any, run: Any) -> None:
     log.log(logging.INFO if state == "SUCCEEDED" else logging.ERROR, "glue job %s run %s: %s%s (%ss)", job.name,
             run.job_run_id, state, f" - {error_message}" if error_message else "", run.execution_time)
     _publish_logs(job, run, log_path)
+
+
+def _job_credentials(job: Any) -> dict[str, str] | None:
+    """The job role's credentials as environment variables; None with LOCALCLOUD_IAM=off (admin keys)."""
+    if not config.current().iam_enabled:
+        return None
+    backend = job.backend
+    source = f"arn:aws:glue:{backend.region_name}:{backend.account_id}:job/{job.name}"
+    # Glue accepts a role name or ARN.
+    role = job.role if job.role.startswith("arn:") else f"arn:aws:iam::{backend.account_id}:role/{job.role}"
+    return principals.assume_service_role(role, "glue.amazonaws.com", source_arn=source,
+                                          session_name="GlueJobRunnerSession",
+                                          region=backend.region_name).env()
 
 
 def _publish_logs(job: Any, run: Any, log_path: Path) -> None:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import config, processes
+from .. import config, principals, processes
 
 log = logging.getLogger("localcloud.lambda")
 
@@ -94,8 +94,22 @@ def _layer_paths(fn) -> list[str]:
     return paths
 
 
+ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+
+
+def execution_credentials(fn) -> dict[str, str]:
+    """What the handler signs with: its execution role's credentials, as Lambda gets them by assuming the
+    function's Role (trust: lambda.amazonaws.com). With LOCALCLOUD_IAM=off, the admin keys.
+    Raises principals.ServiceRoleError when Lambda may not assume the role."""
+    if not config.current().iam_enabled:
+        return {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "test"}
+    creds = principals.assume_service_role(fn.role, "lambda.amazonaws.com", source_arn=fn.function_arn,
+                                           session_name=fn.function_name, region=fn.region)
+    return creds.env()
+
+
 def _environment(fn, request_id: str, task_root: Path, event_file: Path, result_file: Path,
-                 deadline: float, extra_path: list[str]) -> dict[str, str]:
+                 deadline: float, extra_path: list[str], credentials: dict[str, str]) -> dict[str, str]:
     settings = config.current()
     now = datetime.now(UTC)
     stream = f"{now:%Y/%m/%d}/[{fn.version}]{request_id.replace('-', '')}"
@@ -124,9 +138,7 @@ def _environment(fn, request_id: str, task_root: Path, event_file: Path, result_
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": fn.region,
             "AWS_DEFAULT_REGION": fn.region,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
+            **credentials,
             "LOCALCLOUD_LAMBDA_FUNCTION_ARN": fn.function_arn,
             "LOCALCLOUD_LAMBDA_REQUEST_ID": request_id,
             "LOCALCLOUD_LAMBDA_EVENT": str(event_file),
@@ -159,13 +171,21 @@ def run(fn, event: bytes | str | None) -> InvokeResult:
     started = time.time()
     timeout = float(fn.timeout or 3)
     try:
+        credentials = execution_credentials(fn)
+    except principals.ServiceRoleError as exc:
+        log.error("lambda %s request %s: %s (%s)", fn.function_name, request_id, ROLE_NOT_ASSUMABLE, exc)
+        err = {"errorMessage": f"{ROLE_NOT_ASSUMABLE} {exc}", "errorType": "InvalidParameterValueException"}
+        shutil.rmtree(work, ignore_errors=True)
+        return InvokeResult(json.dumps(err).encode(), "Unhandled", "", request_id, error=err)
+    try:
         task_root = _task_root(fn)
         extra_path = _layer_paths(fn)
     except Exception as exc:  # noqa: BLE001
         err = {"errorMessage": f"Could not unpack the deployment package: {exc}", "errorType": "Runtime.InvalidEntrypoint"}
         shutil.rmtree(work, ignore_errors=True)
         return InvokeResult(json.dumps(err).encode(), "Unhandled", "", request_id, error=err)
-    env = _environment(fn, request_id, task_root, event_file, result_file, started + timeout, extra_path)
+    env = _environment(fn, request_id, task_root, event_file, result_file, started + timeout, extra_path,
+                       credentials)
     proc = subprocess.Popen(
         [sys.executable, str(BOOTSTRAP)], cwd=task_root, env=env, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -236,11 +256,16 @@ def _save_logs(fn, stream: str, text: str) -> None:
 # ---------------------------------------------------------------- asynchronous invocations
 
 
-def _client(service: str, region: str):
+def _client(fn, service: str, region: str):
+    """A client signed as the function's execution role: Lambda sends to dead-letter targets and
+    destinations with the execution role's permissions (sqs:SendMessage, sns:Publish, lambda:InvokeFunction,
+    events:PutEvents), https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html."""
     import boto3
 
+    creds = execution_credentials(fn)
     return boto3.client(service, region_name=region, endpoint_url=config.current().endpoint_url,
-                        aws_access_key_id="test", aws_secret_access_key="test")
+                        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=creds["AWS_SESSION_TOKEN"])
 
 
 def _arn_parts(arn: str) -> tuple[str, str, str, str]:
@@ -248,20 +273,25 @@ def _arn_parts(arn: str) -> tuple[str, str, str, str]:
     return parts[2], parts[3], parts[4], parts[5]  # service, region, account, resource
 
 
-def _send(target_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
+def _send(fn, target_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
     service, region, account, resource = _arn_parts(target_arn)
     if service == "sqs":
-        sqs = _client("sqs", region)
-        url = sqs.get_queue_url(QueueName=resource, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        # The queue's URL is the service's own lookup, not a call the role makes (it needs sqs:SendMessage only).
+        from urllib.parse import urlparse
+
+        from moto.sqs.models import sqs_backends
+
+        url = sqs_backends[account][region].get_queue(resource).url(urlparse(config.current().endpoint_url))
+        sqs = _client(fn, "sqs", region)
         attrs = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
         sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attrs)
     elif service == "sns":
         attrs = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
-        _client("sns", region).publish(TopicArn=target_arn, Message=body, MessageAttributes=attrs)
+        _client(fn, "sns", region).publish(TopicArn=target_arn, Message=body, MessageAttributes=attrs)
     elif service == "lambda":
-        _client("lambda", region).invoke(FunctionName=target_arn, InvocationType="Event", Payload=body.encode())
+        _client(fn, "lambda", region).invoke(FunctionName=target_arn, InvocationType="Event", Payload=body.encode())
     elif service == "events":
-        _client("events", region).put_events(Entries=[{
+        _client(fn, "events", region).put_events(Entries=[{
             "Source": "lambda", "DetailType": "Lambda Function Invocation Result", "Detail": body,
             "EventBusName": target_arn}])
     else:
@@ -299,16 +329,16 @@ def _run_async(fn, event, request_id: str) -> None:
             dlq = (getattr(fn, "localcloud_dead_letter_config", None) or {}).get("TargetArn")
             if dlq:
                 err = result.error or {}
-                _send(dlq, event_text, {"RequestID": result.request_id, "ErrorCode": "200",
+                _send(fn, dlq, event_text, {"RequestID": result.request_id, "ErrorCode": "200",
                                         "ErrorMessage": str(err.get("errorMessage", ""))[:1000]})
                 log.info("sent failed event of %s to dead-letter target %s", fn.function_name, dlq)
             target = (destinations.get("OnFailure") or {}).get("Destination")
             if target:
-                _send(target, _destination_record(fn, event_text, result, attempts, "RetriesExhausted"))
+                _send(fn, target, _destination_record(fn, event_text, result, attempts, "RetriesExhausted"))
         else:
             target = (destinations.get("OnSuccess") or {}).get("Destination")
             if target:
-                _send(target, _destination_record(fn, event_text, result, attempts, "Success"))
+                _send(fn, target, _destination_record(fn, event_text, result, attempts, "Success"))
     except Exception:
         log.exception("asynchronous invocation %s of %s could not complete", request_id, fn.function_name)
 

@@ -163,13 +163,18 @@ def glue_iceberg_tables(glue) -> tuple[dict[tuple[str, str], dict], set[str]]:
         for db in page["DatabaseList"]:
             databases.add(db["Name"])
     for db in sorted(databases):
-        for page in glue.get_paginator("get_tables").paginate(DatabaseName=db):
-            for t in page["TableList"]:
-                params = t.get("Parameters") or {}
-                # Iceberg tables without metadata_location are placeholders (e.g. declared by
-                # Terraform before any commit): the first local commit fills them in.
-                if params.get("table_type", "").upper() == ICEBERG:
-                    tables[(db, t["Name"])] = t
+        try:
+            for page in glue.get_paginator("get_tables").paginate(DatabaseName=db):
+                for t in page["TableList"]:
+                    params = t.get("Parameters") or {}
+                    # Iceberg tables without metadata_location are placeholders (e.g. declared by
+                    # Terraform before any commit): the first local commit fills them in.
+                    if params.get("table_type", "").upper() == ICEBERG:
+                        tables[(db, t["Name"])] = t
+        except glue.exceptions.AccessDeniedException as e:
+            # The job's role may not read this database: its tables stay invisible to the job's Spark
+            # (on AWS, loading one would fail with this error); the database still exists.
+            log.warning("Glue database %s not visible to the job: %s", db, e)
     return tables, databases
 
 

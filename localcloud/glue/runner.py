@@ -4,6 +4,10 @@
 is what the endpoint's StartJobRun calls (localcloud/executors/glue_exec.py). ``arguments`` are the
 job's DefaultArguments already merged with the run's Arguments by the caller (run arguments override
 defaults, as on AWS). See README.md in this folder for the behaviour and every difference from Glue.
+``credentials`` (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN of the job's role, from the
+endpoint's StartJobRun) sign everything done for the job: the script's boto3, fetching the script and
+modules, the S3 mirror Spark reads and writes through, and the Glue catalog sync; without them (manual runs,
+tests) the endpoint's admin keys are used.
 
 One run = one ``python -m localcloud.glue.driver`` subprocess (its own JVM), so a crashing or
 hanging job never takes the endpoint down and a timeout can kill it whole.
@@ -121,14 +125,16 @@ def glue_argv(script: Path, args: dict[str, str], job_name: str, job_run_id: str
     return argv
 
 
-def _subprocess_env(endpoint_url: str, region: str) -> dict[str, str]:
+ADMIN_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def _subprocess_env(endpoint_url: str, region: str, credentials: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "PYSPARK_", "SPARK_")) and k != "PYTHONSTARTUP"}
     env.update({
-        # boto3 inside the job talks to the local endpoint with fake credentials, never to AWS.
+        # boto3 inside the job talks to the local endpoint as the job's role, never to AWS.
         "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        **credentials,
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         "AWS_CONFIG_FILE": os.devnull,
@@ -161,7 +167,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint_url: str, state_dir: Path,
                     timeout_s: int, log_path: Path, job_name: str | None = None, job_run_id: str | None = None,
-                    region: str | None = None) -> GlueRunResult:
+                    region: str | None = None, role_arn: str | None = None,
+                    credentials: dict[str, str] | None = None) -> GlueRunResult:
     """Run one Glue job run to completion; never raises for job failures (they are the result)."""
     import boto3
     from botocore.config import Config
@@ -183,14 +190,17 @@ def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint
             timings["lock_wait_s"] = round(time.monotonic() - t0, 2)
             started_on = datetime.now(UTC)
             deadline = time.monotonic() + timeout_s
-            session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+            credentials = credentials or ADMIN_CREDENTIALS
+            session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                                            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                                            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
                                             region_name=region)
             cfg = Config(retries={"max_attempts": 2, "mode": "standard"})
             s3 = session.client("s3", endpoint_url=endpoint_url, config=cfg)
             glue = session.client("glue", endpoint_url=endpoint_url, config=cfg)
-            log(f"run {job_run_id} of {job_name}: {script_location}")
+            log(f"run {job_run_id} of {job_name}: {script_location}" + (f" as {role_arn}" if role_arn else ""))
             state, error = _run(script_location, _normalize(arguments), s3, glue, log, state_dir, run_dir, deadline,
-                                timeout_s, job_name, job_run_id, endpoint_url, region, timings)
+                                timeout_s, job_name, job_run_id, endpoint_url, region, timings, credentials)
     except Exception as e:  # noqa: BLE001 - set-up failures (script missing, endpoint down) fail the run
         state, error = "FAILED", f"{type(e).__name__}: {e}"
         log(f"run failed before or after the job: {error}")
@@ -203,7 +213,7 @@ def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint
 
 
 def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, timeout_s, job_name, job_run_id,
-         endpoint_url, region, timings) -> tuple[str, str | None]:
+         endpoint_url, region, timings, credentials) -> tuple[str, str | None]:
     t = time.monotonic()
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -261,7 +271,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     state, error = "FAILED", None
     t = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "localcloud.glue.driver", str(spec_path)], cwd=work,
-                            env=_subprocess_env(endpoint_url, region), stdin=subprocess.DEVNULL, stdout=log.f,
+                            env=_subprocess_env(endpoint_url, region, credentials), stdin=subprocess.DEVNULL, stdout=log.f,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         try:

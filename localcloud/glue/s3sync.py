@@ -34,6 +34,24 @@ class MirrorError(RuntimeError):
     pass
 
 
+def access_denied(s3, bucket: str, key: str, error) -> str | None:
+    """The AccessDenied message of a failed read, None for any other error. A HEAD answer (head_object and
+    download_file start with one) has no body, so a 403 says only "Forbidden": a one-byte GET names the
+    denied action and resource."""
+    from botocore.exceptions import ClientError
+
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code == "AccessDenied":
+        return error.response["Error"].get("Message") or str(error)
+    if code not in ("403", "Forbidden"):
+        return None
+    try:
+        s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-0")
+    except ClientError as e:
+        return e.response["Error"].get("Message") or str(e)
+    return str(error)
+
+
 def s3_uris(values: list[str]) -> list[tuple[str, str]]:
     """Distinct (bucket, key-or-prefix) of all s3:// URIs in the given strings (JSON included)."""
     found: dict[tuple[str, str], None] = {}
@@ -63,34 +81,68 @@ class Mirror:
         return p
 
     def pull(self, s3, uris: list[tuple[str, str]], log) -> None:
-        """Download every object at or under each (bucket, key) into the mirror."""
+        """Download every object at or under each (bucket, key) into the mirror, as the job's role.
+
+        What the role may not list or read is left out (logged with the AccessDenied message): this
+        pre-read covers everything under the job's arguments, more than Spark may read on AWS, where a read
+        the role may not make fails only if the job makes it."""
+        from botocore.exceptions import ClientError
+
         self.root.mkdir(parents=True, exist_ok=True)
         wanted: dict[tuple[str, str], int] = {}
         for bucket, key in uris:
-            prefixes = [key] if key == "" or key.endswith("/") else [key, key + "/"]
             try:
-                for prefix in prefixes:
-                    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                        for obj in page.get("Contents", []):
-                            k = obj["Key"]
-                            if k == key or k.startswith(prefix) and (prefix.endswith("/") or prefix == ""):
-                                wanted[(bucket, k)] = obj["Size"]
-                        if len(wanted) > MAX_OBJECTS:
-                            raise MirrorError(
-                                f"more than {MAX_OBJECTS} objects under the job's s3:// arguments (at s3://{bucket}/"
-                                f"{prefix}); the local runner mirrors them all before a run")
+                if key and not key.endswith("/"):
+                    # A path that names an object is read as that object (Spark: HEAD, then GET), no
+                    # listing: the job's role needs s3:GetObject on it, not s3:ListBucket.
+                    size = self._head(s3, bucket, key)
+                    if size is not None:
+                        wanted[(bucket, key)] = size
+                        continue
+                prefix = key if key == "" or key.endswith("/") else key + "/"
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                    for obj in page.get("Contents", []):
+                        wanted[(bucket, obj["Key"])] = obj["Size"]
+                    if len(wanted) > MAX_OBJECTS:
+                        raise MirrorError(
+                            f"more than {MAX_OBJECTS} objects under the job's s3:// arguments (at s3://{bucket}/"
+                            f"{prefix}); the local runner mirrors them all before a run")
             except s3.exceptions.NoSuchBucket:
                 log(f"s3 mirror: bucket {bucket} does not exist (s3://{bucket}/{key} not mirrored)")
+            except ClientError as e:
+                reason = access_denied(s3, bucket, key, e)
+                if reason is None:
+                    raise
+                log(f"s3 mirror: s3://{bucket}/{key} not mirrored: {reason}")
         for (bucket, k), size in sorted(wanted.items()):
             if k.endswith("/"):  # "folder" marker objects
                 self._local(bucket, k.rstrip("/") or ".").mkdir(parents=True, exist_ok=True)
                 continue
             dest = self._local(bucket, k)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, k, str(dest))
+            try:
+                s3.download_file(bucket, k, str(dest))
+            except ClientError as e:
+                reason = access_denied(s3, bucket, k, e)
+                if reason is None:
+                    raise
+                log(f"s3 mirror: s3://{bucket}/{k} not mirrored: {reason}")
+                continue
             self.downloaded += 1
             self.downloaded_bytes += size
         self.snapshot = self._scan()
+
+    @staticmethod
+    def _head(s3, bucket: str, key: str) -> int | None:
+        """The object's size, None when there is no such object (or bucket)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
+        except ClientError as e:
+            if str(e.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound", "NoSuchBucket"):
+                return None
+            raise
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
@@ -213,8 +265,12 @@ class WriteThrough:
             try:
                 self._client.download_file(bucket, key, str(tmp))
             except ClientError as e:
-                if str(e.response.get("Error", {}).get("Code", "")) not in ("404", "NoSuchKey", "NotFound"):
-                    raise  # only "no current object" means gone
+                # Only "no current object" means gone. A role that may write the key but not read it
+                # (403): Spark could not read it either, so the mirror drops it (journalled as not a file
+                # to upload or delete: it is in S3 as the job's call left it).
+                if str(e.response.get("Error", {}).get("Code", "")) not in ("404", "NoSuchKey", "NotFound", "403",
+                                                                            "AccessDenied"):
+                    raise
                 dest.unlink(missing_ok=True)
                 stat = None
             else:

@@ -9,6 +9,10 @@ Gaps filled:
 - InvocationType=Event (and SNS deliveries) run in the background with AWS's retries, dead-letter
   target and on-success/on-failure destinations; moto ran them synchronously.
 - `DeadLetterConfig` is dropped by moto (never stored or returned); it is stored and echoed here.
+- CreateFunction accepts a role whose trust policy does not let lambda.amazonaws.com assume it (moto only
+  checks that the role exists); AWS refuses it with InvalidParameterValueException "The role defined for the
+  function cannot be assumed by Lambda." (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
+  Refused here too when IAM enforcement is on; each invocation then runs with the role's credentials.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from moto.awslambda import models as lambda_models
 
+from .. import config, principals
 from ..executors import lambda_exec
 
 _local = threading.local()
@@ -75,6 +80,22 @@ _orig_init = lambda_models.LambdaFunction.__init__
 _orig_get_configuration = lambda_models.LambdaFunction.get_configuration
 _orig_update_configuration = lambda_models.LambdaFunction.update_configuration
 _orig_send_sns_message = lambda_models.LambdaBackend.send_sns_message
+_orig_put_function = lambda_models.LambdaStorage.put_function
+
+
+def _put_function(self, fn: Any) -> None:
+    if config.current().iam_enabled:
+        from moto.iam.models import iam_backends
+
+        try:
+            role = iam_backends[self.account_id][self.partition].get_role_by_arn(fn.role)
+        except Exception:  # noqa: BLE001 - malformed or missing role: moto's own checks below answer
+            role = None
+        context = {"aws:SourceAccount": self.account_id, "aws:SourceArn": fn.function_arn}
+        if role is not None and not principals.trust_allows_service(
+                role.assume_role_policy_document, "lambda.amazonaws.com", context):
+            raise lambda_models.InvalidParameterValueException(lambda_exec.ROLE_NOT_ASSUMABLE)
+    _orig_put_function(self, fn)
 
 
 def _init(self, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
@@ -111,3 +132,4 @@ def apply() -> None:
     lambda_models.LambdaFunction.get_configuration = _get_configuration
     lambda_models.LambdaFunction.update_configuration = _update_configuration
     lambda_models.LambdaBackend.send_sns_message = _send_sns_message
+    lambda_models.LambdaStorage.put_function = _put_function

@@ -7,18 +7,83 @@
 - `ValidateStateMachineDefinition` (called by the Terraform AWS provider at plan time) and
   `ListStateMachineVersions` are not routed by moto's StepFunctionResponse (HTTP 500). Added; validation
   runs the engine's own static analyser, as LocalStack's provider does.
+- The engine's service integrations sign with fixed fake keys (`ak`/`sk`). On AWS, Step Functions calls
+  services with the state machine's execution role (trust: states.amazonaws.com; its conditions see
+  aws:SourceAccount and aws:SourceArn = the state machine ARN)
+  (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html). Here every
+  integration client (Lambda, Glue, SNS, SQS, aws-sdk, ...) is signed with that role's assumed-role
+  credentials when IAM enforcement is on, so the role's identity policies are evaluated; a role the service
+  cannot assume fails the task.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback as cb,
 )
+from moto.stepfunctions.parser.asl.utils import boto_client
+
+from .. import config, principals
+
+# Every engine module that imported boto_client_for by name (state_task_service_factory imports the services).
+_ENGINE_MODULES = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+)
+_orig_boto_client_for = boto_client.boto_client_for
+_orig_eval_state_credentials = state_task.StateTask._eval_state_credentials
+
+
+@dataclass
+class _MachineCredentials(StateCredentials):
+    """The execution role plus the state machine it runs for (aws:SourceArn of the role assumption)."""
+
+    state_machine_arn: str | None = None
+
+
+def _eval_state_credentials(self, env) -> StateCredentials:
+    creds = _orig_eval_state_credentials(self, env)
+    machine = (env.states.context_object.context_object_data.get("StateMachine") or {}).get("Id")
+    return _MachineCredentials(role_arn=creds.role_arn, state_machine_arn=machine)
+
+
+def _boto_client_for(region: str, service: str, state_credentials: Any = None):
+    keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # the admin keys, IAM off
+    if config.current().iam_enabled:
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn:
+            raise principals.ServiceRoleError("Step Functions has no execution role to call " + service)
+        keys = principals.assume_service_role(
+            role_arn, "states.amazonaws.com", source_arn=getattr(state_credentials, "state_machine_arn", None),
+            session_name="StepFunctions", region=region).boto3_kwargs()
+    timeout = boto_client.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS
+    return boto3.client(service_name=service, region_name=region, endpoint_url=config.current().endpoint_url,
+                        config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
+                                      connect_timeout=timeout, read_timeout=timeout), **keys)
+
+
+def _install_boto_client_for() -> None:
+    for name in _ENGINE_MODULES:
+        importlib.import_module(name)
+    boto_client.boto_client_for = _boto_client_for
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is \
+                _orig_boto_client_for:
+            module.boto_client_for = _boto_client_for
 
 
 def _eval_integration_pattern(self, env, resource_runtime_part, normalised_parameters, state_credentials) -> None:
@@ -113,6 +178,8 @@ def list_state_machine_versions(self) -> str:
 
 
 def apply() -> None:
+    state_task.StateTask._eval_state_credentials = _eval_state_credentials
+    _install_boto_client_for()
     cb.StateTaskServiceCallback._eval_integration_pattern = _eval_integration_pattern
     sfn_responses.StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
     sfn_responses.StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
