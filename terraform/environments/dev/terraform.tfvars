@@ -18,6 +18,7 @@ raw_retention_days             = 90
 bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB
 
 analyst_principals        = []
+analyst_role_names        = []
 alarm_email_subscriptions = []
 
 tags = {

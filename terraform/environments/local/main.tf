@@ -26,6 +26,7 @@ module "stack" {
   tags                           = var.tags
   account_id                     = var.account_id
   analyst_principals             = var.analyst_principals
+  analyst_role_names             = var.analyst_role_names
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
   enable_s3tables                = var.enable_s3tables

@@ -19,6 +19,7 @@ bytes_scanned_cutoff_per_query = 10485760 # 10 MiB
 
 lakeformation_admins      = []
 analyst_principals        = []
+analyst_role_names        = []
 alarm_email_subscriptions = []
 
 tags = {

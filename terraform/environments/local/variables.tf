@@ -49,6 +49,12 @@ variable "analyst_principals" {
   default     = []
 }
 
+variable "analyst_role_names" {
+  description = "IAM role names the analyst policy is attached to (their ARNs usually also go in analyst_principals)."
+  type        = list(string)
+  default     = []
+}
+
 variable "alarm_email_subscriptions" {
   description = "E-mail addresses subscribed to the pipeline failure topic."
   type        = list(string)

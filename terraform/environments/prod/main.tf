@@ -10,6 +10,7 @@ module "stack" {
   account_id                     = var.account_id
   check_data_lake_settings       = !var.skip_aws_api_checks
   analyst_principals             = var.analyst_principals
+  analyst_role_names             = var.analyst_role_names
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
   enable_s3tables                = var.enable_s3tables

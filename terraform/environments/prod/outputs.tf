@@ -87,3 +87,8 @@ output "view_role_arn" {
   description = "IAM role of the view Glue job."
   value       = module.stack.view_role_arn
 }
+
+output "analyst_policy_arn" {
+  description = "IAM policy analysts need to query the views in the stack's Athena workgroup."
+  value       = module.stack.analyst_policy_arn
+}

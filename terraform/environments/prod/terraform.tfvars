@@ -19,6 +19,7 @@ bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
 
 # Add the CI/CD deploy role here; the principal running Terraform is added automatically.
 analyst_principals        = []
+analyst_role_names        = []
 alarm_email_subscriptions = ["data-platform-oncall@example.com"]
 
 tags = {

@@ -29,6 +29,16 @@ variable "account_id" {
   }
 }
 
+variable "region" {
+  description = "AWS region of the provider (builds the analyst policy's Glue and Athena ARNs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
 variable "tags" {
   description = "Extra tags for the module's resources (the provider's default_tags apply as well)."
   type        = map(string)
@@ -76,4 +86,16 @@ variable "force_destroy" {
   description = "Delete the workgroup even if it holds named queries (dev only)."
   type        = bool
   default     = false
+}
+
+variable "view_databases" {
+  description = "Glue databases holding the views (modules/catalog output view_databases); the analyst policy reads them."
+  type        = list(string)
+  default     = []
+}
+
+variable "analyst_role_names" {
+  description = "IAM role names the analyst policy is attached to (optional; attach it elsewhere by its ARN)."
+  type        = list(string)
+  default     = []
 }

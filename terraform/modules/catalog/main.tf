@@ -232,6 +232,13 @@ locals {
       principal   = var.analyst_principals[pair[0]], role = "analyst", catalog_id = null, database = pair[1]
       permissions = ["DESCRIBE"], grantable = []
     } },
+    # Athena "Considerations and limitations for querying data registered with Lake Formation": the
+    # DESCRIBE permission is required on the default database. Glue creates no default database by
+    # itself (Athena does on first use); the grant fails until it exists (terraform/README.md).
+    { for i in range(length(var.analyst_principals)) : "analyst${i}/default" => {
+      principal   = var.analyst_principals[i], role = "analyst", catalog_id = null, database = "default"
+      permissions = ["DESCRIBE"], grantable = []
+    } },
   )
 
   # Wildcard (all tables) grants: tables are created by the ingest job, views by the view job. Where a
@@ -251,9 +258,8 @@ locals {
       principal   = aws_iam_role.definer.arn, role = "definer", catalog_id = null, database = db
       permissions = ["SELECT", "DESCRIBE"], grantable = ["SELECT", "DESCRIBE"]
     } },
-    # Analysts read the views. Wildcard table grants only where a database holds nothing but views, so
-    # base tables are never exposed; views sharing a database with their table are granted per view
-    # by whoever owns that decision (see README).
+    # Analysts read the views: wildcard table grants on view-only databases (analyst_principals refuses
+    # datasets whose views share their table's database, where a wildcard would expose the table).
     { for pair in setproduct(range(length(var.analyst_principals)), local.view_only_dbs) : "analyst${pair[0]}/${pair[1]}" => {
       principal   = var.analyst_principals[pair[0]], role = "analyst", catalog_id = null, database = pair[1]
       permissions = ["SELECT", "DESCRIBE"], grantable = []
@@ -279,7 +285,7 @@ resource "aws_lakeformation_permissions" "database" {
   permissions_with_grant_option = each.value.grantable
 
   database {
-    name       = each.value.catalog_id == null ? aws_glue_catalog_database.this[each.value.database].name : each.value.database
+    name       = contains(local.glue_dbs, each.value.database) ? aws_glue_catalog_database.this[each.value.database].name : each.value.database
     catalog_id = each.value.catalog_id
   }
 }

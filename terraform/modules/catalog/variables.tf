@@ -153,6 +153,13 @@ variable "analyst_principals" {
     condition     = alltrue([for a in var.analyst_principals : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", a))])
     error_message = "analyst_principals must be IAM role or user ARNs."
   }
+  # Views are created at run time, so Terraform can grant analysts only whole databases: a database
+  # holding base tables would expose them, so analysts there could query nothing. Refuse instead.
+  validation {
+    condition = length(var.analyst_principals) == 0 || alltrue([for d in var.datasets :
+    !contains([for t in var.datasets : t.database if t.target == "glue"], coalesce(d.view_database, d.database))])
+    error_message = "analyst_principals can only be granted view-only databases: give every dataset whose views share a database with Glue base tables a view_database of its own (datasets/<name>.json)."
+  }
 }
 
 variable "s3tables_catalog_id" {

@@ -148,6 +148,10 @@ module "trigger" {
 module "athena" {
   source = "../athena"
 
+  region             = var.region
+  view_databases     = module.catalog.view_databases
+  analyst_role_names = var.analyst_role_names
+
   name_prefix                    = var.name_prefix
   environment                    = var.environment
   account_id                     = local.account_id

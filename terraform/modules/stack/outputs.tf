@@ -92,3 +92,8 @@ output "view_role_arn" {
   description = "IAM role of the view Glue job."
   value       = module.glue_jobs.view_role_arn
 }
+
+output "analyst_policy_arn" {
+  description = "IAM policy analysts need to query the views in the stack's Athena workgroup (Lake Formation grants via analyst_principals)."
+  value       = module.athena.analyst_policy_arn
+}

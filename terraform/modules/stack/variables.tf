@@ -38,6 +38,12 @@ variable "analyst_principals" {
   default     = []
 }
 
+variable "analyst_role_names" {
+  description = "IAM role names the analyst policy (Athena workgroup, Glue read of the views, GetDataAccess, results, key) is attached to."
+  type        = list(string)
+  default     = []
+}
+
 variable "alarm_email_subscriptions" {
   description = "E-mail addresses subscribed to the pipeline failure topic."
   type        = list(string)

@@ -1,8 +1,20 @@
-mock_provider "aws" {}
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_resource "aws_athena_workgroup" {
+    defaults = { arn = "arn:aws:athena:eu-west-1:123456789012:workgroup/lakepipe-dev" }
+  }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/lakepipe-dev-analyst" }
+  }
+}
 
 variables {
   environment         = "dev"
   account_id          = "123456789012"
+  region              = "eu-west-1"
+  view_databases      = ["lake_views"]
   results_bucket_name = "lakepipe-dev-athena"
   kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 }
@@ -42,4 +54,45 @@ run "bad_environment_is_rejected" {
     environment = "test"
   }
   expect_failures = [var.environment]
+}
+
+# Issue 9 item 4: the IAM half of analyst access (Lake Formation grants are in modules/catalog).
+run "analyst_policy_queries_this_workgroup_and_reads_only_views" {
+  command = apply
+
+  variables {
+    analyst_role_names = ["data-analyst", "bi-tool"]
+  }
+
+  assert {
+    condition     = one([for s in output.analyst_policy.Statement : s if s.Sid == "QueryInThisWorkgroup"]).Resource == aws_athena_workgroup.this.arn && contains(one([for s in output.analyst_policy.Statement : s if s.Sid == "QueryInThisWorkgroup"]).Action, "athena:StartQueryExecution")
+    error_message = "Athena query actions on the stack's workgroup only."
+  }
+  assert {
+    condition = toset(one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadViews"]).Resource) == toset([
+      "arn:aws:glue:eu-west-1:123456789012:catalog", "arn:aws:glue:eu-west-1:123456789012:database/default",
+      "arn:aws:glue:eu-west-1:123456789012:database/lake_views", "arn:aws:glue:eu-west-1:123456789012:table/lake_views/*",
+    ]) && alltrue([for a in one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadViews"]).Action : startswith(a, "glue:Get") || startswith(a, "glue:BatchGet")])
+    error_message = "Glue read only: the catalog, default (Athena) and the view databases with their views, not the base tables."
+  }
+  assert {
+    condition     = one([for s in output.analyst_policy.Statement : s if s.Sid == "LakeFormationDataAccess"]).Action == "lakeformation:GetDataAccess"
+    error_message = "Athena over Lake Formation data needs lakeformation:GetDataAccess."
+  }
+  assert {
+    condition     = one([for s in output.analyst_policy.Statement : s if s.Sid == "QueryResults"]).Resource == "arn:aws:s3:::lakepipe-dev-athena/athena/*" && one([for s in output.analyst_policy.Statement : s if s.Sid == "ListQueryResults"]).Condition.StringLike["s3:prefix"] == ["athena/*"]
+    error_message = "S3 read/write only under the workgroup's results prefix."
+  }
+  assert {
+    condition     = one([for s in output.analyst_policy.Statement : s if s.Sid == "LakeKey"]).Resource == var.kms_key_arn && toset(one([for s in output.analyst_policy.Statement : s if s.Sid == "LakeKey"]).Action) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+    error_message = "Decrypt and generate data keys of the lake key (SSE-KMS results)."
+  }
+  assert {
+    condition     = alltrue([for s in output.analyst_policy.Statement : s.Resource != "*" || s.Action == "lakeformation:GetDataAccess"])
+    error_message = "Resource * only for lakeformation:GetDataAccess (no resource-level permissions)."
+  }
+  assert {
+    condition     = toset(keys(aws_iam_role_policy_attachment.analyst)) == toset(["data-analyst", "bi-tool"]) && alltrue([for a in aws_iam_role_policy_attachment.analyst : a.policy_arn == output.analyst_policy_arn])
+    error_message = "The policy is attached to every given role name."
+  }
 }

@@ -25,7 +25,7 @@ variables {
   ingest_role_arn           = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-ingest"
   view_role_arn             = "arn:aws:iam::123456789012:role/lakepipe-dev-glue-views"
   deployer_arn              = "arn:aws:iam::123456789012:role/terraform"
-  analyst_principals        = ["arn:aws:iam::123456789012:role/analyst"]
+  analyst_principals        = []
   s3tables_catalog_id       = "123456789012:s3tablescatalog/lakepipe-dev-tables"
   s3tables_table_bucket_arn = "arn:aws:s3tables:eu-west-1:123456789012:bucket/lakepipe-dev-tables"
   datasets = [
@@ -173,10 +173,6 @@ run "grants_name_the_job_roles_and_the_definer_role" {
     error_message = "The definer reads S3 Tables base tables through IAM."
   }
   assert {
-    condition     = contains(keys(aws_lakeformation_permissions.tables), "analyst0/reporting") && !contains(keys(aws_lakeformation_permissions.tables), "analyst0/lake")
-    error_message = "Analysts get SELECT on view-only databases, never a wildcard on a database holding base tables."
-  }
-  assert {
     condition     = alltrue([for k, g in aws_lakeformation_permissions.tables : !contains(g.permissions, "ALL") && !contains(g.permissions, "SUPER")])
     error_message = "No ALL/SUPER grants."
   }
@@ -218,4 +214,43 @@ run "bad_environment_is_rejected" {
     environment = "Prod"
   }
   expect_failures = [var.environment]
+}
+
+# Issue 9 item 4: analysts query the views of view-only databases, and Athena's DESCRIBE on default.
+run "analysts_get_the_view_only_databases_and_describe_on_default" {
+  command = apply
+
+  variables {
+    analyst_principals = ["arn:aws:iam::123456789012:role/analyst"]
+    datasets = [
+      { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = "lake_views", split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
+      { name = "regulatory", raw_prefix = "incoming/regulatory/", target = "glue", database = "lake", table = "regulatory_reports", view_database = "lake_views", split_column = "seriesid", id_columns = ["aod"], key_column = "key", value_column = "value", view_prefix = "report_view_" },
+    ]
+  }
+
+  assert {
+    condition     = toset(aws_lakeformation_permissions.tables["analyst0/lake_views"].permissions) == toset(["SELECT", "DESCRIBE"]) && aws_lakeformation_permissions.tables["analyst0/lake_views"].principal == "arn:aws:iam::123456789012:role/analyst"
+    error_message = "Analysts SELECT and DESCRIBE every view of a view-only database."
+  }
+  assert {
+    condition     = !contains(keys(aws_lakeformation_permissions.tables), "analyst0/lake") && !contains(keys(aws_lakeformation_permissions.database), "analyst0/lake")
+    error_message = "Analysts get nothing on the database of the base tables."
+  }
+  assert {
+    condition     = one(aws_lakeformation_permissions.database["analyst0/default"].database).name == "default" && tolist(aws_lakeformation_permissions.database["analyst0/default"].permissions) == tolist(["DESCRIBE"])
+    error_message = "Athena requires DESCRIBE on database default for Lake Formation users."
+  }
+  assert {
+    condition     = !contains(output.database_names, "default")
+    error_message = "The stack does not own database default (Athena creates it)."
+  }
+}
+
+run "analysts_with_views_sharing_a_base_table_database_are_refused" {
+  command = plan
+
+  variables {
+    analyst_principals = ["arn:aws:iam::123456789012:role/analyst"]
+  }
+  expect_failures = [var.analyst_principals]
 }

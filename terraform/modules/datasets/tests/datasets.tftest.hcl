@@ -15,8 +15,8 @@ run "repository_specs_get_schema_defaults" {
     error_message = "Schema defaults were not applied to entities."
   }
   assert {
-    condition     = output.by_name["entities"].view_database == null && output.by_name["entities"].view_prefix == "entity_view_"
-    error_message = "view_database default (null) / view_prefix default missing."
+    condition     = output.by_name["entities"].view_database == "lake_views" && output.by_name["regulatory"].view_database == "lake_views" && output.by_name["entities"].view_prefix == "entity_view_"
+    error_message = "The bundled datasets put their views in lake_views (a view-only database analysts can be granted), view_prefix default."
   }
   assert {
     condition     = output.by_name["regulatory"].split_column == "seriesid" && output.by_name["regulatory"].view_prefix == "report_view_"

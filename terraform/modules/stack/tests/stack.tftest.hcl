@@ -18,6 +18,9 @@ mock_provider "aws" {
       create_table_default_permissions    = []
     }
   }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/lakepipe-dev-analyst" }
+  }
   mock_resource "aws_s3_bucket" {
     defaults = { arn = "arn:aws:s3:::lakepipe-dev-bucket" }
   }
@@ -117,5 +120,28 @@ run "looks_up_account_and_checks_the_deployer_is_a_lake_formation_admin" {
   assert {
     condition     = length(module.s3tables) == 1
     error_message = "enable_s3tables creates the table bucket."
+  }
+}
+
+# Issue 9 item 4: with the bundled datasets, analysts can query the views (their own view database).
+run "analysts_can_query_the_bundled_datasets_views" {
+  command = plan
+
+  variables {
+    analyst_principals = ["arn:aws:iam::123456789012:role/analyst"]
+    analyst_role_names = ["analyst"]
+  }
+
+  assert {
+    condition     = module.catalog.view_databases == tolist(["lake_views"]) && contains(module.catalog.database_names, "lake")
+    error_message = "The bundled datasets keep their tables in lake and their views in lake_views."
+  }
+  assert {
+    condition     = toset(module.catalog.grants["tables:analyst0/lake_views"].permissions) == toset(["SELECT", "DESCRIBE"]) && !contains(keys(module.catalog.grants), "tables:analyst0/lake")
+    error_message = "Analysts SELECT the bundled views and nothing of the base tables."
+  }
+  assert {
+    condition     = contains(keys(module.catalog.grants), "database:analyst0/default")
+    error_message = "Analysts get DESCRIBE on default (Athena requires it for Lake Formation users)."
   }
 }
