@@ -37,9 +37,11 @@ from moto.core.exceptions import (
     AccessDeniedError,
     InvalidClientTokenIdError,
     JsonRESTError,
+    ServiceException,
     SignatureDoesNotMatchError,
 )
 from moto.s3.exceptions import S3ClientError
+from werkzeug.exceptions import HTTPException
 
 from .. import config, principals
 from . import iam_policy, iam_resources
@@ -108,12 +110,35 @@ def denial_message(caller_arn: str, check: iam_resources.Check, decision: str) -
     return f"User: {caller_arn} is not authorized to perform: {check.action}{on} {why}"
 
 
-def _deny(is_s3: bool, signing_name: str, message: str) -> None:
+class AccessDeniedServiceError(ServiceException):
+    """Serialized by moto with the service's own model (defined outside moto's packages on purpose: moto
+    looks a `moto.<service>` exception up in that service's model)."""
+
+
+class SerializedError(HTTPException):
+    """An error already serialized for the request's protocol (query XML, JSON, CBOR) by moto's serializer."""
+
+    def __init__(self, status: int, body: str | bytes):
+        super().__init__(description=body)
+        self.code = status
+
+
+def _deny(resp: Any, is_s3: bool, signing_name: str, message: str) -> None:
     if is_s3:
         raise S3AccessDenied(message)
-    if signing_name in JSON_SERVICES:
-        raise JsonAccessDenied(message, 403 if signing_name in ("lambda", "s3tables") else 400)
-    raise XmlAccessDenied(message)
+    from moto.core.responses import ActionResult
+
+    code = "AccessDeniedException" if signing_name in JSON_SERVICES else "AccessDenied"
+    try:
+        _, headers, body = resp.serialized(ActionResult(AccessDeniedServiceError(code, message)))
+    except Exception:  # noqa: BLE001 - a protocol moto's serializer does not cover: its own error types
+        if signing_name in JSON_SERVICES:
+            raise JsonAccessDenied(message, 403 if signing_name in ("lambda", "s3tables") else 400) from None
+        raise XmlAccessDenied(message) from None
+    resp.response_headers.update({k: v for k, v in headers.items() if k != "status"})
+    # Query-protocol services answer AccessDenied with 403, JSON ones AccessDeniedException with 400
+    # (Lambda and S3 Tables: 403).
+    raise SerializedError(403 if code == "AccessDenied" or signing_name in ("lambda", "s3tables") else 400, body)
 
 
 def _trust_allows_caller(role_arn: str, caller_role_or_user: str, account: str) -> bool:
@@ -140,7 +165,7 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     operation = self._get_action()
     if key_id is None:
         log.warning("denied anonymous request %s %s", signing_name or "?", operation)
-        _deny(is_s3, signing_name, f"Anonymous users are not authorized to perform: {signing_name}:{operation}")
+        _deny(self, is_s3, signing_name, f"Anonymous users are not authorized to perform: {signing_name}:{operation}")
     if principals.is_admin_key(key_id):
         return
     if "Authorization" in self.headers:
@@ -185,7 +210,7 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         if decision != iam_policy.ALLOW:
             message = denial_message(caller, check, decision)
             log.warning("denied: %s", message)
-            _deny(is_s3, signing_name, message)
+            _deny(self, is_s3, signing_name, message)
 
 
 def apply() -> None:

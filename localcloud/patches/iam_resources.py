@@ -278,7 +278,16 @@ def service_checks(resp: Any, signing_name: str, operation: str, region: str, ac
         resources = _athena(region, account, action, p)
     elif prefix in ("iam", "sts", "sqs") and hasattr(resp, "_determine_resource"):
         resources = [resp._determine_resource()]
-    checks = [Check(f"{prefix}:{action}", r) for r in (resources or [None])]
+    context = {}
+    if prefix == "cloudwatch" and action == "PutMetricData":
+        # list_amazoncloudwatch.html: PutMetricData has no resource type; cloudwatch:namespace scopes it.
+        try:
+            namespace = resp._get_param("Namespace")
+        except Exception:  # noqa: BLE001 - a body moto cannot parse here: CloudWatch rejects it itself
+            namespace = p.get("Namespace")
+        if namespace:
+            context["cloudwatch:namespace"] = str(namespace)
+    checks = [Check(f"{prefix}:{action}", r, context) for r in (resources or [None])]
     checks += _encrypted_destination(prefix, action, resources, region, account)
     passed = _passed_role(prefix, action, p)
     if passed:

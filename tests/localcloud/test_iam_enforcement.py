@@ -303,3 +303,14 @@ def test_principal_arn_names_the_user_or_the_role_behind_a_key():
         assert principals.principal_arn("test") is None
         with pytest.raises(LookupError):
             principals.principal_arn("ASIANEVERISSUED00000")
+
+
+def test_put_metric_data_is_scoped_by_the_namespace_condition(ep):
+    role = Role(ep, [{"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+                      "Condition": {"StringEquals": {"cloudwatch:namespace": "Glue"}}}])
+    cw = role.client("cloudwatch")
+    cw.put_metric_data(Namespace="Glue", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    message = _denied(lambda: cw.put_metric_data(Namespace="Other", MetricData=[{"MetricName": "m", "Value": 1.0}]),
+                      "AccessDenied")
+    assert message == (f"User: {role.session_arn} is not authorized to perform: cloudwatch:PutMetricData because no "
+                       "identity-based policy allows the cloudwatch:PutMetricData action")
