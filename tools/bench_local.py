@@ -98,7 +98,8 @@ def main() -> int:
         key = f"{spec.raw_prefix}bench.csv"
         s3.upload_file(str(src), RAW, key)
         etag = s3.head_object(Bucket=RAW, Key=key)["ETag"].strip('"')
-        glue.create_database(DatabaseInput={"Name": spec.database})
+        for db in sorted({spec.database, spec.views_database}):
+            glue.create_database(DatabaseInput={"Name": db})
         defaults = default_arguments(raw_bucket=RAW, artifacts_bucket=ARTIFACTS, warehouse_bucket=WAREHOUSE,
                                      definer_role_arn="arn:aws:iam::123456789012:role/bench-definer")
         spec_json = json.dumps(spec.to_dict())

@@ -47,10 +47,11 @@ def world(tmp_path_factory):
     s3.upload_file(str(ROOT / "tests/pipeline/data/bad_rows.csv"), RAW, "incoming/entities/bad_rows.csv")
     # moto's backends are process-wide, shared by every in-process server: a second module using this
     # fixture (test_glue_scripts_s3tables imports it) finds the database already there.
-    try:
-        glue.create_database(DatabaseInput={"Name": "lake"})  # as Terraform does
-    except glue.exceptions.AlreadyExistsException:
-        pass
+    for db in ("lake", "lake_views"):  # the table's and the views' databases, as Terraform makes them
+        try:
+            glue.create_database(DatabaseInput={"Name": db})
+        except glue.exceptions.AlreadyExistsException:
+            pass
     base = tmp_path_factory.mktemp("glue-scripts")
     yield {"url": url, "s3": s3, "glue": glue, "state": base / "state", "logs": base / "logs"}
     server.stop()
@@ -135,7 +136,7 @@ def test_ingest_and_view_scripts(world):
     # the four split values of the sample (the bad-rows file only adds rows to ACME and Globex)
     assert {v["split_value"] for v in vreport["views"]} == {"ACME", "Globex", "Initech", "Umbrella Corp"}
     assert all(v["action"] == "created" for v in vreport["views"])
-    acme = world["glue"].get_table(DatabaseName="lake", Name="entity_view_acme")["Table"]
+    acme = world["glue"].get_table(DatabaseName="lake_views", Name="entity_view_acme")["Table"]
     assert acme["Parameters"][P_MANAGED_BY] == "entities"
     reps = {r["Dialect"]: r for r in acme["ViewDefinition"]["Representations"]}
     assert "ViewExpandedText" not in reps["ATHENA"]

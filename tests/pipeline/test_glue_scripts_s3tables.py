@@ -23,7 +23,7 @@ S3T_CONF = spark_conf(WAREHOUSE, table_bucket=TABLE_BUCKET)  # the second catalo
 def test_s3tables_dataset_through_both_scripts(world):  # noqa: F811 - the fixture imported above
     raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
     spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "scripts_ns",
-                       "view_prefix": "s3t_view_"})
+                       "view_database": None, "view_prefix": "s3t_view_"})
     spec_json = json.dumps(spec.to_dict())
     world["glue"].create_database(DatabaseInput={"Name": "scripts_ns"})  # the views' database, as Terraform makes it
 

@@ -22,7 +22,7 @@ def test_repository_specs_load_with_defaults():
     assert ent.split_column == "entity1"
     assert ent.id_columns == ("entity2", "entity3", "entity4")
     assert (ent.key_column, ent.value_column, ent.view_prefix) == ("key", "value", "entity_view_")
-    assert ent.views_database == "lake"
+    assert (ent.database, ent.views_database) == ("lake", "lake_views")  # analysts get the view database only
     reg = load_spec_file(ROOT / "datasets/regulatory.json")
     assert reg.data_columns == ("seriesid", "aod", "rssdid", "submissionts", "key", "value")
     assert reg.natural_key == ("seriesid", "aod", "rssdid", "submissionts", "key")
