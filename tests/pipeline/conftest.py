@@ -66,7 +66,7 @@ def glue(aws_env):
     import boto3
 
     client = boto3.client("glue", endpoint_url=aws_env, region_name=REGION)
-    for db in ("lake",):
+    for db in ("lake", "lake_views"):  # the datasets' table and view databases, as Terraform makes them
         try:
             client.create_database(DatabaseInput={"Name": db})
         except client.exceptions.AlreadyExistsException:

@@ -114,21 +114,22 @@ def test_hostile_values_views_lifecycle(spark, glue, hostile_spec, tmp_path):
     assert_representations_agree(spark, glue, spec, third)
 
     # a split value that disappears loses its view; tables we do not own are never touched
-    glue.create_table(DatabaseName="lake", TableInput={"Name": "hostile_view_unowned", "TableType": "VIRTUAL_VIEW",
+    vdb = spec.views_database
+    glue.create_table(DatabaseName=vdb, TableInput={"Name": "hostile_view_unowned", "TableType": "VIRTUAL_VIEW",
                                                         "Parameters": {"owner": "someone else"}})
     spark.sql(f"DELETE FROM {CATALOG}.lake.hostile WHERE entity1 = :v", args={"v": "O'Brien"})
     fourth = views(spark, spec, glue)
-    assert fourth["dropped"] == ["lake." + by_split["O'Brien"]]
-    assert glue.get_table(DatabaseName="lake", Name="hostile_view_unowned")["Table"]["Parameters"] == {"owner": "someone else"}
+    assert fourth["dropped"] == [f"{vdb}." + by_split["O'Brien"]]
+    assert glue.get_table(DatabaseName=vdb, Name="hostile_view_unowned")["Table"]["Parameters"] == {"owner": "someone else"}
 
     # a name clash with a table we do not own is reported, and that table is left as it was
-    glue.delete_table(DatabaseName="lake", Name=by_split["select"])
-    glue.create_table(DatabaseName="lake", TableInput={"Name": by_split["select"], "TableType": "EXTERNAL_TABLE",
+    glue.delete_table(DatabaseName=vdb, Name=by_split["select"])
+    glue.create_table(DatabaseName=vdb, TableInput={"Name": by_split["select"], "TableType": "EXTERNAL_TABLE",
                                                         "Parameters": {"made_by": "hand"}})
     fifth = views(spark, spec, glue)
-    assert fifth["conflicts"] == [f"lake.{by_split['select']}"]
-    assert glue.get_table(DatabaseName="lake", Name=by_split["select"])["Table"]["Parameters"] == {"made_by": "hand"}
-    managed = [t for t in glue.get_tables(DatabaseName="lake")["TableList"]
+    assert fifth["conflicts"] == [f"{vdb}.{by_split['select']}"]
+    assert glue.get_table(DatabaseName=vdb, Name=by_split["select"])["Table"]["Parameters"] == {"made_by": "hand"}
+    managed = [t for t in glue.get_tables(DatabaseName=vdb)["TableList"]
                if (t.get("Parameters") or {}).get(P_MANAGED_BY) == "hostile"]
     assert len(managed) == len(HOSTILE_SPLITS) - 2
 
@@ -150,7 +151,8 @@ def test_regulatory_two_thousand_keys_in_one_split_value(spark, glue, tmp_path):
     report = views(spark, spec, glue)
     cols = {v["split_value"]: v["columns"] for v in report["views"]}
     assert cols == {"FFIEC031": 2004, "FRY9C": 9}
-    assert {v["view"] for v in report["views"]} == {"lake.report_view_ffiec031", "lake.report_view_fry9c"}
+    db = spec.views_database
+    assert {v["view"] for v in report["views"]} == {f"{db}.report_view_ffiec031", f"{db}.report_view_fry9c"}
     assert_representations_agree(spark, glue, spec, report)
 
 
@@ -170,7 +172,7 @@ def s3tables_catalog(spark, tmp_path_factory):
 
 def test_s3tables_dataset_gets_views_naming_its_table_per_engine(spark, glue, s3tables_catalog, tmp_path):
     raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
-    spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "lake_ns",
+    spec = parse_spec({**raw, "name": "entities_s3t", "target": "s3tables", "database": "lake_ns", "view_database": None,
                        "view_prefix": "s3t_view_"})
     glue.create_database(DatabaseInput={"Name": "lake_ns"})  # the views' database (Terraform makes it)
     rows = [[s, f"id{i}", "2026", "Q1", k, f"{s}-{i}-{k}"] for s in ("A", "O'Brien") for i in range(3)
