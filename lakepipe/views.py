@@ -26,6 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lakepipe.ingest import table_name
 from lakepipe.naming import view_names
 from lakepipe.s3util import join_uri
@@ -260,25 +262,28 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
             glue.delete_table(DatabaseName=db, Name=view.view_name)
             log.info("%s.%s: removed the empty table of its failed creation", db, view.view_name)
             current = None
-        if current is None:
-            glue.create_table(DatabaseName=db, TableInput=tin)
-            action = "created"
-        elif (current.get("Parameters") or {}).get(P_MANAGED_BY) != spec.name:
-            conflicts.append(f"{db}.{view.view_name}")
-            log.error("%s.%s exists and is not managed by dataset %s; left untouched", db, view.view_name, spec.name)
-            continue
-        elif (current.get("Parameters") or {}).get(P_HASH) == tin["Parameters"][P_HASH]:
-            action = "unchanged"
-        else:
-            glue.update_table(DatabaseName=db, TableInput=tin)
-            action = "updated"
-        if action != "unchanged":
-            try:
+        try:
+            if current is None:
+                glue.create_table(DatabaseName=db, TableInput=tin)
+                action = "created"
+            elif (current.get("Parameters") or {}).get(P_MANAGED_BY) != spec.name:
+                conflicts.append(f"{db}.{view.view_name}")
+                log.error("%s.%s exists and is not managed by dataset %s; left untouched", db, view.view_name,
+                          spec.name)
+                continue
+            elif (current.get("Parameters") or {}).get(P_HASH) == tin["Parameters"][P_HASH]:
+                action = "unchanged"
+            else:
+                glue.update_table(DatabaseName=db, TableInput=tin)
+                action = "updated"
+            if action != "unchanged":
                 wait_for_view(glue, db, view.view_name, deadline_s=view_status_deadline_s)
-            except ViewJobError as e:
-                failed.append(str(e))
-                log.error("%s", e)
-                action = "failed"
+        except (ViewJobError, ClientError) as e:
+            # Glue refuses a view at once (e.g. Lake Formation prerequisites) or fails it asynchronously.
+            message = str(e) if isinstance(e, ViewJobError) else f"view {db}.{view.view_name}: Glue refused it: {e}"
+            failed.append(message)
+            log.error("%s", message)
+            action = "failed"
         report["views"].append({"split_value": split_value, "view": f"{db}.{view.view_name}",
                                 "columns": len(view.columns), "action": action})
         log.info("view %s.%s: %s (%d columns)", db, view.view_name, action, len(view.columns))
