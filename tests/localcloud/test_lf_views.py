@@ -185,6 +185,13 @@ def test_athena_expanded_text_is_refused(lake):
     assert "View Expanded Text is not supported." in str(err)
 
 
+def test_spark_representation_without_storage_descriptor_columns_is_refused(lake):
+    table_input = view_input("v_nocols", lake.roles["definer"])
+    table_input["StorageDescriptor"] = {}
+    err = refused(lake, table_input)
+    assert err.response["Error"]["Code"] == "InvalidInputException" and "StorageDescriptor.Columns" in str(err)
+
+
 @pytest.mark.parametrize("name, kwargs, dialect, reason", [
     ("v_badcol", {"athena": "SELECT dept, count(nope) AS n FROM lake.people GROUP BY dept"}, "ATHENA",
      "COLUMN_NOT_FOUND"),
