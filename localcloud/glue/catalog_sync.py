@@ -12,6 +12,12 @@ metadata file). Locally Spark commits to a JDBC/SQLite catalog, so:
   ``StorageDescriptor.Location`` and ``Columns`` with Hive type names; new namespaces become Glue
   databases and tables the run dropped are deleted from Glue.
 
+Glue calls are made as the job's role. A database that is a namespace of an S3 Tables table bucket the
+job reaches through a federated catalog (`glue.id=<account>:s3tablescatalog/<bucket>`, or an
+S3TablesCatalog on the bucket's ARN) is addressed with that child catalog's `CatalogId`, as Iceberg's
+GlueCatalog does on AWS, so the role is authorized on the federated ARNs (catalog/s3tablescatalog/<bucket>,
+database/s3tablescatalog/<bucket>/<db>, table/...); the endpoint keeps those tables in its one catalog.
+
 The local catalog is read straight from its SQLite file (read-only): that works even when the
 run's JVM was killed, and Iceberg's JDBC catalog schema (tables ``iceberg_tables`` and
 ``iceberg_namespace_properties``) is part of its documented on-disk format.
@@ -155,7 +161,33 @@ def read_local_catalog(db_path: Path, catalog_name: str) -> tuple[list[LocalTabl
         con.close()
 
 
-def glue_iceberg_tables(glue) -> tuple[dict[tuple[str, str], dict], set[str]]:
+def federated_catalog_ids(catalogs, s3tables) -> dict[str, str]:
+    """Glue database -> CatalogId of the federated S3 Tables child catalog it is a namespace of, for the
+    run's S3 Tables catalogs (`catalogs`: conf.CatalogRepoint). `s3tables` lists the endpoint's table
+    buckets and namespaces (the endpoint's own bookkeeping, signed with its admin keys)."""
+    out: dict[str, str] = {}
+    for c in catalogs:
+        glue_id, warehouse = c.original.get("glue.id", ""), c.original.get("warehouse", "")
+        if ":s3tablescatalog/" in glue_id:
+            catalog_id, bucket = glue_id, glue_id.split(":s3tablescatalog/", 1)[1]
+        elif c.kind == "s3tables" and warehouse.startswith("arn:"):
+            bucket = warehouse.rsplit("/", 1)[-1]
+            catalog_id = f"{warehouse.split(':')[4]}:s3tablescatalog/{bucket}"
+        else:
+            continue
+        arns = [b["arn"] for b in s3tables.list_table_buckets(prefix=bucket)["tableBuckets"] if b["name"] == bucket]
+        for arn in arns:
+            for page in s3tables.get_paginator("list_namespaces").paginate(tableBucketARN=arn):
+                for ns in page["namespaces"]:
+                    out[ns["namespace"][0]] = catalog_id
+    return out
+
+
+def _in_catalog(database: str, federated: dict[str, str] | None) -> dict[str, str]:
+    return {"CatalogId": federated[database]} if federated and database in federated else {}
+
+
+def glue_iceberg_tables(glue, federated: dict[str, str] | None = None) -> tuple[dict[tuple[str, str], dict], set[str]]:
     """({(database, table): Glue table}, databases) for every Iceberg table in the Glue Data Catalog."""
     tables: dict[tuple[str, str], dict] = {}
     databases: set[str] = set()
@@ -164,7 +196,7 @@ def glue_iceberg_tables(glue) -> tuple[dict[tuple[str, str], dict], set[str]]:
             databases.add(db["Name"])
     for db in sorted(databases):
         try:
-            for page in glue.get_paginator("get_tables").paginate(DatabaseName=db):
+            for page in glue.get_paginator("get_tables").paginate(DatabaseName=db, **_in_catalog(db, federated)):
                 for t in page["TableList"]:
                     params = t.get("Parameters") or {}
                     # Iceberg tables without metadata_location are placeholders (e.g. declared by
@@ -178,9 +210,9 @@ def glue_iceberg_tables(glue) -> tuple[dict[tuple[str, str], dict], set[str]]:
     return tables, databases
 
 
-def presync_plan(glue) -> dict:
+def presync_plan(glue, federated: dict[str, str] | None = None) -> dict:
     """What the driver must register locally before the job code runs (see driver.presync)."""
-    tables, databases = glue_iceberg_tables(glue)
+    tables, databases = glue_iceberg_tables(glue, federated)
     registrable = []
     for (db, name), t in sorted(tables.items()):
         loc = t["Parameters"].get("metadata_location")
@@ -195,17 +227,18 @@ def presync_plan(glue) -> dict:
     return {"databases": sorted(databases), "tables": registrable}
 
 
-def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> list[str]:
+def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict],
+             federated: dict[str, str] | None = None) -> list[str]:
     """Write the local catalog's changes to Glue; returns a line per action (for the run's log)."""
     actions: list[str] = []
     local_tables, local_namespaces = read_local_catalog(db_path, catalog_name)
-    glue_tables, glue_dbs = glue_iceberg_tables(glue)
+    glue_tables, glue_dbs = glue_iceberg_tables(glue, federated)
     for ns in sorted(local_namespaces - glue_dbs):
         if "\x1f" in ns:  # Iceberg's separator of nested namespaces: Glue has one level only
             actions.append(f"skipped nested namespace {ns!r} (Glue databases are one level)")
             continue
         try:
-            glue.create_database(DatabaseInput={"Name": ns})
+            glue.create_database(DatabaseInput={"Name": ns}, **_in_catalog(ns, federated))
             actions.append(f"created database {ns}")
         except glue.exceptions.AlreadyExistsException:
             pass
@@ -220,7 +253,7 @@ def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> l
         table_input = glue_table_input(t.name, t.metadata_location, previous)
         if current is None:
             try:
-                glue.create_table(DatabaseName=t.namespace, TableInput=table_input)
+                glue.create_table(DatabaseName=t.namespace, TableInput=table_input, **_in_catalog(t.namespace, federated))
                 actions.append(f"created Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
                 continue
             except glue.exceptions.AlreadyExistsException:
@@ -228,7 +261,7 @@ def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> l
                 # refused the CREATE; report it instead of overwriting someone else's table.
                 actions.append(f"NOT registered {t.namespace}.{t.name}: a non-Iceberg Glue table has that name")
                 continue
-        glue.update_table(DatabaseName=t.namespace, TableInput=table_input)
+        glue.update_table(DatabaseName=t.namespace, TableInput=table_input, **_in_catalog(t.namespace, federated))
         actions.append(f"updated Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
     local_keys = {(t.namespace, t.name) for t in local_tables}
     for p in presynced:
@@ -237,6 +270,6 @@ def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict]) -> l
         # Dropped by this run: it was registered locally before the run and is gone now, and nobody
         # else moved Glue's pointer in the meantime.
         if key not in local_keys and current and current["Parameters"].get("metadata_location") == p["metadata_location"]:
-            glue.delete_table(DatabaseName=key[0], Name=key[1])
+            glue.delete_table(DatabaseName=key[0], Name=key[1], **_in_catalog(key[0], federated))
             actions.append(f"deleted Glue table {key[0]}.{key[1]} (dropped by the run)")
     return actions

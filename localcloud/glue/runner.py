@@ -151,6 +151,16 @@ def _subprocess_env(endpoint_url: str, region: str, credentials: dict[str, str])
     return env
 
 
+def session_admin_s3tables(endpoint_url: str, region: str):
+    """The endpoint's own view of S3 Tables (which namespaces a federated catalog holds): admin keys, not the
+    job's role (on AWS this mapping is the catalog federation itself, not a call the job makes)."""
+    import boto3
+
+    return boto3.client("s3tables", region_name=region, endpoint_url=endpoint_url,
+                        aws_access_key_id=ADMIN_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=ADMIN_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     """SIGTERM the driver and its JVM (own process group), SIGKILL if still there after a grace period."""
     for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
@@ -236,7 +246,9 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         catalogs[c.name] = str(state_dir / "iceberg" / c.name)
         log(f"catalog {c.name} ({c.kind}: {c.original.get('catalog-impl') or c.original.get('type')}) -> "
             f"local Iceberg JDBC catalog {catalogs[c.name]}")
-    plan = catalog_sync.presync_plan(glue) if catalogs else {"databases": [], "tables": []}
+    federated = catalog_sync.federated_catalog_ids(parsed.catalogs, session_admin_s3tables(endpoint_url, region)) \
+        if catalogs else {}
+    plan = catalog_sync.presync_plan(glue, federated) if catalogs else {"databases": [], "tables": []}
     timings["fetch_s"] = round(time.monotonic() - t, 2)
 
     t = time.monotonic()
@@ -302,7 +314,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
                 "calls wrote or deleted were synced during the run, not re-uploaded)")
             for name, catalog_dir in catalogs.items():
                 db = Path(catalog_dir) / "catalog.db"
-                for line in catalog_sync.postsync(glue, db, name, plan["tables"]):
+                for line in catalog_sync.postsync(glue, db, name, plan["tables"], federated):
                     log(f"glue catalog ({name}): {line}")
         except Exception as e:  # noqa: BLE001 - reported as the run's failure
             log(f"write-back failed: {type(e).__name__}: {e}")

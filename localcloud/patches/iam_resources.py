@@ -78,30 +78,50 @@ def params(resp: Any) -> dict[str, Any]:
     return out
 
 
+class _GlueArns:
+    """ARNs in the account's catalog, or in a federated S3 Tables child catalog when CatalogId is
+    `<account>:s3tablescatalog/<bucket>` (catalog/s3tablescatalog/<bucket>, database/s3tablescatalog/<bucket>/<db>,
+    table/s3tablescatalog/<bucket>/<db>/<table>, glue-specifying-resource-arns.html)."""
+
+    def __init__(self, region: str, account: str, catalog_id: str | None):
+        owner, _, child = (catalog_id or account).partition(":")
+        self.base = f"arn:aws:glue:{region}:{owner}"
+        self.child = f"{child}/" if child else ""
+
+    def catalog(self) -> str:
+        return f"{self.base}:catalog/{self.child.rstrip('/')}" if self.child else f"{self.base}:catalog"
+
+    def database(self, name: str | None) -> str:
+        return f"{self.base}:database/{self.child}{name}"
+
+    def table(self, db: str | None, name: str | None) -> str:
+        return f"{self.base}:table/{self.child}{db}/{name}"
+
+
 def _glue(region: str, account: str, action: str, p: dict[str, Any]) -> list[str] | None:
-    base = f"arn:aws:glue:{region}:{p.get('CatalogId') or account}"
-    catalog = f"{base}:catalog"
+    arns = _GlueArns(region, account, p.get("CatalogId"))
+    catalog = arns.catalog()
     db_name = p.get("DatabaseName")
     if action in ("GetTable", "UpdateTable", "DeleteTable", "GetTableVersion", "GetTableVersions",
                   "DeleteTableVersion", "BatchDeleteTableVersion", "GetPartition", "GetPartitions",
                   "BatchGetPartition", "CreatePartition", "BatchCreatePartition", "UpdatePartition",
                   "DeletePartition", "BatchDeletePartition"):
         name = p.get("Name") or p.get("TableName") or (p.get("TableInput") or {}).get("Name")
-        return [catalog, f"{base}:database/{db_name}", f"{base}:table/{db_name}/{name}"]
+        return [catalog, arns.database(db_name), arns.table(db_name, name)]
     if action == "CreateTable":
         name = (p.get("TableInput") or {}).get("Name")
-        return [catalog, f"{base}:database/{db_name}", f"{base}:table/{db_name}/{name}"]
+        return [catalog, arns.database(db_name), arns.table(db_name, name)]
     if action == "BatchDeleteTable":
-        return [catalog, f"{base}:database/{db_name}"] + [
-            f"{base}:table/{db_name}/{t}" for t in p.get("TablesToDelete") or []]
+        return [catalog, arns.database(db_name)] + [
+            arns.table(db_name, t) for t in p.get("TablesToDelete") or []]
     if action in ("GetTables", "SearchTables"):
-        return [catalog, f"{base}:database/{db_name}", f"{base}:table/{db_name}/*"] if db_name else [catalog]
+        return [catalog, arns.database(db_name), arns.table(db_name, "*")] if db_name else [catalog]
     if action in ("GetDatabase", "UpdateDatabase"):
-        return [catalog, f"{base}:database/{p.get('Name')}"]
+        return [catalog, arns.database(p.get("Name"))]
     if action == "CreateDatabase":
-        return [catalog, f"{base}:database/{(p.get('DatabaseInput') or {}).get('Name')}"]
+        return [catalog, arns.database((p.get("DatabaseInput") or {}).get("Name"))]
     if action == "DeleteDatabase":
-        return [catalog, f"{base}:database/{p.get('Name')}", f"{base}:table/{p.get('Name')}/*"]
+        return [catalog, arns.database(p.get("Name")), arns.table(p.get("Name"), "*")]
     if action in ("GetDatabases", "GetCatalog", "GetCatalogs"):
         return [catalog]
     if action in ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun", "GetJob", "UpdateJob", "DeleteJob",

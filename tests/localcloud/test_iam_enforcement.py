@@ -314,3 +314,13 @@ def test_put_metric_data_is_scoped_by_the_namespace_condition(ep):
                       "AccessDenied")
     assert message == (f"User: {role.session_arn} is not authorized to perform: cloudwatch:PutMetricData because no "
                        "identity-based policy allows the cloudwatch:PutMetricData action")
+
+
+def test_glue_calls_in_a_federated_s3_tables_catalog_use_its_arns(ep):
+    ep.client("glue").create_database(DatabaseInput={"Name": "fed_ns"})
+    child = f"{GLUE}:catalog/s3tablescatalog/tbl-bucket"
+    role = Role(ep, [{"Effect": "Allow", "Action": "glue:GetTables", "Resource": [
+        child, f"{GLUE}:database/s3tablescatalog/tbl-bucket/fed_ns", f"{GLUE}:table/s3tablescatalog/tbl-bucket/fed_ns/*"]}])
+    g = role.client("glue")
+    g.get_tables(DatabaseName="fed_ns", CatalogId=f"{ACCOUNT}:s3tablescatalog/tbl-bucket")
+    assert _denied(lambda: g.get_tables(DatabaseName="fed_ns")) == role.denial("glue:GetTables", f"{GLUE}:catalog")
