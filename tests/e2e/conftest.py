@@ -157,3 +157,12 @@ def deployed_stack(tmp_path_factory) -> Iterator[DeployedStack]:
         left = group_members(pid)
         assert down.returncode == 0, down.stdout + down.stderr
         assert left == [], f"processes left behind by the endpoint: {left}"
+
+
+# ---- IAM enforcement (tests/e2e/test_iam_enforcement.py) ------------------------------------------------
+
+
+def pytest_collection_modifyitems(items):
+    """test_iam_enforcement breaks pipeline runs on purpose: it runs after every other e2e test (stable
+    sort), so their first run of the sample is the stack's first run."""
+    items.sort(key=lambda item: item.module.__name__.endswith("test_iam_enforcement"))
