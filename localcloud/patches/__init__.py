@@ -9,7 +9,7 @@ import importlib
 
 MODULES = (
     "lambda_", "lambda_logging", "s3", "s3_copy_conditions", "s3_events", "s3_policy", "s3_logging", "stepfunctions", "glue",
-    "glue_views", "athena", "s3tables", "sqs", "lakeformation", "sts", "iam_enforce",
+    "glue_views", "glue_lf", "athena", "s3tables", "sqs", "lakeformation", "sts", "iam_enforce",
 )
 
 _applied = False
