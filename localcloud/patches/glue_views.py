@@ -235,14 +235,16 @@ def check_view(backend, database: str, table_input: dict[str, Any]) -> None:
                            f"({len(sub_objects)} SubObjects)")
     definer = _check_definer(account, definition.get("Definer"))
     backend.get_database(database)
+    # The referenced tables first: with IAM_ALLOWED_PRINCIPALS on both the tables and the view's database
+    # (a database created before the account's settings), AWS answers with the tables' message.
+    for arn in sub_objects:
+        _check_sub_object(backend, definer, parse_sub_object(arn, account))
     if lf.iam_allowed_super_on_database(account, region, database):
         raise InvalidInput(f"Cannot create views in database {database}: it has Super (ALL) permission granted to "
                            "IAMAllowedPrincipals; revoke it first")
     if not lf.holds(lf.database_permissions(account, region, definer, database), "CREATE_TABLE"):
         raise AccessDenied(f"Insufficient Lake Formation permission(s): Required Create Table on {database} "
                            f"(view definer {definer})")
-    for arn in sub_objects:
-        _check_sub_object(backend, definer, parse_sub_object(arn, account))
 
 
 # ------------------------------------------------------------------ asynchronous validation
