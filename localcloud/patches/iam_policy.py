@@ -10,19 +10,21 @@ ignored and regex characters in patterns are not escaped. Here, as the IAM polic
 - actions match case-insensitively, resources case-sensitively, `*` and `?` are wildcards
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html,
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
-Conditions use the operators of patches/s3_policy.py (`Bool`, `Null`, `String*`, `Arn*`, `...IfExists`);
-a statement with another operator never applies and is logged once, so such an Allow allows nothing.
+Condition operators: `Bool`, `Null`, `String[Not]Equals[IgnoreCase]`, `String[Not]Like`, `Arn[Not]Equals`,
+`Arn[Not]Like`, each with `...IfExists`. A key the context lacks matches only `Null: true`, the negated
+operators and `...IfExists` (as on AWS). A statement with another operator never applies and is logged
+once, so such an Allow allows nothing (and such a Deny denies nothing). patches/s3_policy.py evaluates
+bucket policies with the same functions.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import logging
 import re
 from collections.abc import Iterable
 from typing import Any
-
-from .s3_policy import condition_matches
 
 log = logging.getLogger("localcloud.iam")
 
@@ -48,6 +50,45 @@ def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bo
 
 def _any_match(patterns: Iterable[str], value: str, ignore_case: bool) -> bool:
     return any(wildcard_match(str(p), value, ignore_case=ignore_case) for p in patterns)
+
+
+def _matches_one(base: str, expected: str, actual: str) -> bool:
+    if base == "Bool":
+        return expected.lower() == actual.lower()
+    if base in ("StringEquals", "ArnEquals"):
+        return expected == actual
+    if base == "StringEqualsIgnoreCase":
+        return expected.lower() == actual.lower()
+    if base in ("StringLike", "ArnLike"):
+        return fnmatch.fnmatchcase(actual, expected)
+    raise KeyError(base)
+
+
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+_POSITIVE = {"Bool", "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
+
+
+def condition_matches(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool | None:
+    """True/False for a supported operator, None when the operator is not supported. `context` keys are
+    lowercase."""
+    if_exists = operator.endswith("IfExists")
+    base = operator[: -len("IfExists")] if if_exists else operator
+    actual = context.get(key.lower())
+    if base == "Null":
+        return (actual is None) == (str(expected).lower() == "true")
+    if base not in _POSITIVE and base not in _NEGATED:
+        return None
+    if actual is None:
+        return if_exists or base in _NEGATED
+    if base in _NEGATED:
+        return not any(_matches_one(_NEGATED[base], str(e), actual) for e in _as_list(expected))
+    return any(_matches_one(base, str(e), actual) for e in _as_list(expected))
 
 
 def _conditions_match(statement: dict[str, Any], context: dict[str, str]) -> bool:

@@ -6,7 +6,7 @@ import json
 
 from moto.iam.access_control import PermissionResult
 
-from localcloud.patches import lambda_logging, s3_policy
+from localcloud.patches import iam_policy, lambda_logging, s3_policy
 
 TLS_ONLY = {
     "Version": "2012-10-17",
@@ -40,11 +40,11 @@ def test_unconditional_deny_and_unmatched_allow():
 
 def test_condition_operators():
     ctx = {"aws:securetransport": "true"}
-    assert s3_policy.condition_matches("Null", "aws:SourceArn", "true", ctx) is True
-    assert s3_policy.condition_matches("StringNotEquals", "aws:SourceArn", "x", ctx) is True
-    assert s3_policy.condition_matches("StringLike", "aws:SourceArn", "arn:*", ctx) is False
-    assert s3_policy.condition_matches("StringLikeIfExists", "aws:SourceArn", "arn:*", ctx) is True
-    assert s3_policy.condition_matches("IpAddress", "aws:SourceIp", "10.0.0.0/8", ctx) is None
+    assert iam_policy.condition_matches("Null", "aws:SourceArn", "true", ctx) is True
+    assert iam_policy.condition_matches("StringNotEquals", "aws:SourceArn", "x", ctx) is True
+    assert iam_policy.condition_matches("StringLike", "aws:SourceArn", "arn:*", ctx) is False
+    assert iam_policy.condition_matches("StringLikeIfExists", "aws:SourceArn", "arn:*", ctx) is True
+    assert iam_policy.condition_matches("IpAddress", "aws:SourceIp", "10.0.0.0/8", ctx) is None
 
 
 def test_lambda_logging_defaults_match_aws():
