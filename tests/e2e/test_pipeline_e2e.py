@@ -13,11 +13,13 @@ import subprocess
 import threading
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from tools import local_lake
 
-from .conftest import REPO, DeployedStack, wait_for
+from .conftest import REGION, REPO, DeployedStack, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -158,6 +160,46 @@ def test_each_view_answers_the_same_in_athena_and_spark(first_run, lake, deploye
         for row in body:
             for col, cell in zip(header[4:], row[4:], strict=True):
                 assert expected.get((*row[:4], column_map[col])) == cell
+
+
+def analyst_athena(deployed_stack: DeployedStack):
+    """Athena as the local account's analyst role (Terraform grants it like any analyst_principals entry)."""
+    creds = deployed_stack.client("sts").assume_role(RoleArn=deployed_stack.outputs["analyst_role_arn"],
+                                                     RoleSessionName="e2e-analyst")["Credentials"]
+    return boto3.client("athena", region_name=REGION, endpoint_url=deployed_stack.endpoint_url,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+
+
+def analyst_query(athena, workgroup: str, sql: str) -> dict:
+    qid = athena.start_query_execution(QueryString=sql, WorkGroup=workgroup)["QueryExecutionId"]
+
+    def finished():
+        q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+        return q if q["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+
+    return wait_for(finished, 120, f"the analyst's query {sql!r}")
+
+
+def test_an_analyst_reads_the_views_and_not_the_tables(first_run, deployed_stack: DeployedStack):
+    """With the stack's grants and analyst policy only, an analyst role queries every view in Athena and gets
+    Lake Formation's access error on the base table (issue 9 item 4: before, analysts could query nothing)."""
+    summary, _, _ = first_run
+    athena, workgroup = analyst_athena(deployed_stack), deployed_stack.outputs["athena_workgroup"]
+    for v in summary["views"]:
+        sql = f"SELECT * FROM {v['view']} ORDER BY entity2, entity3, entity4"
+        q = analyst_query(athena, workgroup, sql)
+        assert q["Status"]["State"] == "SUCCEEDED", q["Status"]
+        rows = athena.get_query_results(QueryExecutionId=q["QueryExecutionId"])["ResultSet"]["Rows"]
+        as_admin = local_lake.athena_query(sql)
+        assert [[c.get("VarCharValue") for c in r["Data"]] for r in rows] == as_admin[:1000]
+    q = analyst_query(athena, workgroup, "SELECT count(*) FROM lake.entities")
+    assert q["Status"]["State"] == "FAILED"
+    assert "Insufficient Lake Formation permission(s)" in q["Status"]["StateChangeReason"], q["Status"]
+    # IAM: the analyst policy allows queries in the stack's workgroup only
+    with pytest.raises(athena.exceptions.ClientError) as denied:
+        athena.start_query_execution(QueryString="SELECT 1", WorkGroup="primary")
+    assert "athena:StartQueryExecution" in str(denied.value)
 
 
 def test_same_file_again_changes_no_rows(first_run):

@@ -7,6 +7,8 @@
 # applies environments/account before an environment.
 data "aws_caller_identity" "current" {}
 
+data "aws_partition" "current" {}
+
 data "aws_iam_session_context" "current" {
   arn = data.aws_caller_identity.current.arn
 }
@@ -17,6 +19,22 @@ module "lakeformation_account" {
   admins = distinct(concat(var.lakeformation_admins, [data.aws_iam_session_context.current.issuer_arn]))
 }
 
+# An analyst of the local account: the stack grants it what analyst_principals get (Lake Formation
+# SELECT on the view databases) and attaches the analyst policy, so the end-to-end tests query as an
+# analyst through the endpoint's IAM and Lake Formation checks. Local only: on AWS, analysts are the
+# organisation's roles, passed in analyst_principals / analyst_role_names.
+resource "aws_iam_role" "analyst" {
+  name = "${var.name_prefix}-${var.environment}-analyst"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
 module "stack" {
   source = "../../modules/stack"
 
@@ -25,8 +43,8 @@ module "stack" {
   name_prefix                    = var.name_prefix
   tags                           = var.tags
   account_id                     = var.account_id
-  analyst_principals             = var.analyst_principals
-  analyst_role_names             = var.analyst_role_names
+  analyst_principals             = concat(var.analyst_principals, [aws_iam_role.analyst.arn])
+  analyst_role_names             = concat(var.analyst_role_names, [aws_iam_role.analyst.name])
   alarm_email_subscriptions      = var.alarm_email_subscriptions
   force_destroy                  = var.force_destroy
   enable_s3tables                = var.enable_s3tables

@@ -97,3 +97,8 @@ output "analyst_policy_arn" {
   description = "IAM policy analysts need to query the views in the stack's Athena workgroup."
   value       = module.stack.analyst_policy_arn
 }
+
+output "analyst_role_arn" {
+  description = "The local account's analyst role (granted like analyst_principals; the e2e tests query as it)."
+  value       = aws_iam_role.analyst.arn
+}
