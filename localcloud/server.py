@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
+from collections import OrderedDict
 
 from . import config
 
@@ -43,6 +45,60 @@ class HealthMiddleware:
         return self.app(environ, start_response)
 
 
+class RetryReplayMiddleware:
+    """Answers an SDK retry of a write the endpoint already carried out with that write's response.
+
+    The AWS SDKs retry a request whose response they did not get (a dropped connection, a timeout) and
+    mark it: the same `amz-sdk-invocation-id`, `amz-sdk-request: attempt=N`. The endpoint is werkzeug's
+    development server on a loaded 2-core machine, where that happens far more often than on AWS, and a
+    retried create then fails with "already exists" (seen: Terraform's CreatePolicy answered 409 on a fresh
+    endpoint). The first attempt's response is what the client should have received, so a retry gets it
+    again. Only writes (POST, PUT, DELETE) with small 2xx responses are kept, a bounded number of them.
+    """
+
+    MAX_ENTRIES = 1024
+    MAX_BODY = 64 * 1024
+
+    def __init__(self, app):
+        self.app = app
+        self.done: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+        if not invocation or environ.get("REQUEST_METHOD") not in ("POST", "PUT", "DELETE"):
+            return self.app(environ, start_response)
+        key = f"{invocation} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+        attempt = re.match(r"\s*attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST") or "")
+        if attempt and int(attempt.group(1)) > 1:
+            with self.lock:
+                cached = self.done.get(key)
+            if cached is not None:
+                log.warning("SDK retry of a completed request (%s %s, invocation %s): answered with its first "
+                            "response", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), invocation)
+                status, headers, body = cached
+                start_response(status, headers)
+                return [body]
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured.update(status=status, headers=list(headers))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, capture)
+        if not str(captured.get("status", "")).startswith("2"):
+            return result
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        if len(body) <= self.MAX_BODY:
+            with self.lock:
+                self.done[key] = (captured["status"], captured["headers"], body)
+                while len(self.done) > self.MAX_ENTRIES:
+                    self.done.popitem(last=False)
+        return [body]
+
+
 def prepare(settings: config.Settings) -> None:
     """Environment and in-process moto configuration; must run before moto backends are used."""
     config.set_current(settings)
@@ -73,7 +129,7 @@ def prepare(settings: config.Settings) -> None:
 def make_app(settings: config.Settings):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return HealthMiddleware(DomainDispatcherApplication(create_backend_app), settings)
+    return HealthMiddleware(RetryReplayMiddleware(DomainDispatcherApplication(create_backend_app)), settings)
 
 
 def serve(settings: config.Settings) -> None:
