@@ -22,6 +22,9 @@ for d in terraform/environments/*/; do envs+=("${d%/}"); done
 step "terraform fmt -check -recursive terraform"
 terraform fmt -check -recursive -diff terraform
 
+step "module READMEs: Inputs/Outputs tables match variables.tf and outputs.tf"
+"$(dirname "$CHECKOV")/python" tools/terraform/module-docs.py --check "${modules[@]}"
+
 for d in "${modules[@]}" "${envs[@]}"; do
   name=${d//\//_}
   terraform -chdir="$d" init -backend=false -input=false -no-color >"$logs/init-$name.log" 2>&1 ||

@@ -1,11 +1,15 @@
-"""Print the Inputs/Outputs tables of a Terraform module (for its README).
+"""The Inputs/Outputs tables of a Terraform module's README, generated from variables.tf and outputs.tf.
 
-Usage: python tools/terraform/module-docs.py terraform/modules/<name>
-Needs python-hcl2 (the checkov venv has it: .cache/checkov-venv/bin/python).
+Usage: python tools/terraform/module-docs.py terraform/modules/<name>          print the tables
+       python tools/terraform/module-docs.py --check terraform/modules/<name>...  fail when a README lacks
+                                                                                 its current tables
+Needs python-hcl2 (the checkov venv has it: .cache/checkov-venv/bin/python). `make tf-check` runs --check.
 """
+import io
 import json
 import pathlib
 import sys
+from contextlib import redirect_stdout
 
 import hcl2
 
@@ -43,5 +47,19 @@ def main(module: str) -> None:
             print(f"| `{name}` | {one(spec.get('description', ''))} |")
 
 
+def stale(module: str) -> bool:
+    """Does the module's README lack the tables its variables.tf and outputs.tf generate now?"""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(module)
+    return out.getvalue().strip() not in (pathlib.Path(module) / "README.md").read_text()
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--check":
+        bad = [m for m in sys.argv[2:] if stale(m)]
+        for m in bad:
+            print(f"{m}/README.md: its Inputs/Outputs tables are stale; regenerate them with "
+                  f"{sys.executable} tools/terraform/module-docs.py {m}", file=sys.stderr)
+        sys.exit(1 if bad else 0)
     main(sys.argv[1])
