@@ -8,6 +8,7 @@ from typing import Any
 from lakepipe.s3util import join_uri
 
 PARTS = ("ingest", "views")
+COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
 
 
 def run_paths(runs_location: str, dataset: str, run_id: str) -> dict[str, str]:
@@ -52,4 +53,11 @@ def build_record(event: dict[str, Any], read_part: Callable[[str], Any]) -> dict
     }
     for part in PARTS:
         record[part] = read_part(paths[part])
+    record.update(row_counts(record["ingest"]))
     return record
+
+
+def row_counts(ingest_report: dict[str, Any] | None) -> dict[str, int]:
+    """The ingest report's counts; 0 where there is no report (the ingest failed: nothing was loaded)."""
+    report = ingest_report or {}
+    return {k: int(report.get(k) or 0) for k in COUNTS}

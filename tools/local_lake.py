@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lakepipe.naming import execution_name
-from lakepipe.recorder import run_paths
+from lakepipe.recorder import row_counts, run_paths
 from lakepipe.s3util import get_json
 from lakepipe.spec import DatasetSpec, parse_spec
 
@@ -153,14 +153,13 @@ def execution_error(arn: str) -> str | None:
 def summarise(record: dict | None, *, status: str, input_path: str, spec: DatasetSpec,
               error: str | None) -> dict[str, Any]:
     ingest = (record or {}).get("ingest") or {}
+    counts = row_counts(ingest or None)  # 0, not null, when nothing was loaded
     views = ((record or {}).get("views") or {}).get("views") or []
     return {
         "status": status,
         "input": input_path,
         "table": f"{spec.database}.{spec.table}",
-        "rows_read": ingest.get("rows_read"),
-        "rows_loaded": ingest.get("rows_loaded"),
-        "rows_rejected": ingest.get("rows_rejected"),
+        **counts,
         "rejects_location": ingest.get("rejects_location"),
         "views": [{"split_value": v["split_value"], "view": v["view"], "columns": v["columns"]} for v in views],
         "error": error,

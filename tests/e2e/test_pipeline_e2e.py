@@ -224,6 +224,9 @@ def test_missing_column_fails_loudly_and_changes_nothing(first_run, deployed_sta
     assert summary["status"] == "FAILED"
     assert MISSING_COLUMN.name in summary["error"] and "missing" in summary["error"], summary["error"]
     assert record is not None and record["status"] == "FAILED" and record["ingest"] is None
+    # nothing was loaded: the counts say 0, not null, in the summary and in the run record
+    assert (summary["rows_read"], summary["rows_loaded"], summary["rows_rejected"]) == (0, 0, 0)
+    assert (record["rows_read"], record["rows_loaded"], record["rows_rejected"]) == (0, 0, 0)
     sfn = deployed_stack.client("stepfunctions")
     arn = [e for e in sfn.list_executions(stateMachineArn=deployed_stack.outputs["state_machine_arn"],
                                           statusFilter="FAILED")["executions"]]

@@ -22,7 +22,16 @@ def test_merge_with_missing_parts_is_null():
         "status": "FAILED", "execution": "r1", "dataset": {"name": "entities"}, "source": {"key": "k"},
         "ingest": {"rows_read": 3}, "views": None,
         "error": {"Error": "States.TaskFailed", "Cause": "{\"ErrorMessage\": \"boom\"}"},
+        "rows_read": 3, "rows_loaded": 0, "rows_rejected": 0,
     }
+
+
+def test_nothing_loaded_counts_zero_not_null():
+    """A run whose ingest failed (a missing column, an empty file) has no ingest report: its counts are 0."""
+    rec = build_record({"runs_location": "s3://art/runs", "execution": "r2", "status": "FAILED",
+                        "dataset": {"name": "entities"}, "error": {"Error": "States.TaskFailed", "Cause": "x"}},
+                       lambda uri: None)
+    assert (rec["ingest"], rec["rows_read"], rec["rows_loaded"], rec["rows_rejected"]) == (None, 0, 0, 0)
 
 
 def test_error_shapes():
