@@ -186,8 +186,7 @@ def caller_principal(headers) -> str | None:
     keys. A key the endpoint never issued is nobody's: it holds no Lake Formation permission."""
     from . import principals
 
-    auth = headers.get("Authorization") or ""
-    access_key_id = auth.split("Credential=", 1)[1].split("/", 1)[0].strip() if "Credential=" in auth else ""
+    access_key_id = principals.credential_scope(headers)[0] or ""
     try:
         return principals.principal_arn(access_key_id)
     except LookupError:

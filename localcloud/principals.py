@@ -27,6 +27,22 @@ _RENEW_BEFORE = timedelta(minutes=10)
 SESSION_DURATION_S = 3600
 
 
+def credential_scope(headers, uri: str = "") -> tuple[str | None, str, str]:
+    """(access key id, region, signing name) of a SigV4 request: from its Authorization header, or the
+    X-Amz-Credential of a presigned URL; (None, "us-east-1", "") for an unsigned request."""
+    from urllib.parse import parse_qs, urlparse
+
+    auth = headers.get("Authorization") or ""
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
+    else:
+        scope = (parse_qs(urlparse(uri or "").query).get("X-Amz-Credential") or [""])[0]
+    parts = scope.split("/")
+    if len(parts) < 4:
+        return None, "us-east-1", ""
+    return parts[0], parts[2], parts[3]
+
+
 def is_admin_key(access_key_id: str | None) -> bool:
     return access_key_id is not None and access_key_id in config.current().iam_admin_keys
 

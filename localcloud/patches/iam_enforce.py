@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import (
@@ -70,21 +70,6 @@ class S3AccessDenied(S3ClientError):
 
     def __init__(self, message: str):
         super().__init__("AccessDenied", message)
-
-
-def _access_key_id(resp: Any) -> tuple[str | None, str, str]:
-    """(access key id, region, signing name) from the Authorization header or a presigned URL."""
-    auth = resp.headers.get("Authorization") or ""
-    scope = ""
-    if "Credential=" in auth:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
-    else:
-        query = parse_qs(urlparse(getattr(resp, "uri", "") or "").query)
-        scope = (query.get("X-Amz-Credential") or [""])[0]
-    parts = scope.split("/")
-    if len(parts) < 4:
-        return None, "us-east-1", ""
-    return parts[0], parts[2], parts[3]
 
 
 def _documents(policies: list[Any]) -> list[dict[str, Any]]:
@@ -161,7 +146,7 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     from moto.iam.access_control import S3IAMRequest, create_access_key
 
     is_s3 = iam_request_cls is S3IAMRequest
-    key_id, region, signing_name = _access_key_id(self)
+    key_id, region, signing_name = principals.credential_scope(self.headers, getattr(self, "uri", ""))
     operation = self._get_action()
     if key_id is None:
         log.warning("denied anonymous request %s %s", signing_name or "?", operation)
