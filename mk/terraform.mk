@@ -5,7 +5,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(CACHE)/checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: tf-check tf-cli-config checkov-venv tf-plan-dev tf-plan-prod
+.PHONY: tf-check tf-cli-config checkov-venv tf-plan-dev tf-plan-prod tf-plan-snapshots
 
 tf-cli-config: $(TF_CLI_CONFIG) ## write the project's Terraform CLI config (.cache/terraform/cli.tfrc)
 
@@ -21,13 +21,19 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION) >>$(CACHE)/checkov-install.log 2>&1 || { cat $(CACHE)/checkov-install.log; exit 1; }
 	touch $@
 
-tf-check: $(TF_CLI_CONFIG) $(CHECKOV_STAMP) ## terraform fmt, init+validate (all roots), terraform test (all modules), checkov
+tf-check: $(TF_CLI_CONFIG) $(CHECKOV_STAMP) ## terraform fmt, init+validate (all roots), terraform test (all modules), dev/prod plans vs snapshots, checkov
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) CHECKOV=$(CHECKOV_VENV)/bin/checkov tools/terraform/check.sh
 
-tf-plan-dev: $(TF_CLI_CONFIG) ## offline plan -refresh=false of environments/dev (fake credentials); prints the resource count
+tf-plan-dev: $(TF_CLI_CONFIG) ## offline plan -refresh=false of environments/dev (fake credentials, placeholder build outputs); prints the resource count
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) tools/terraform/plan-offline.sh dev
 
 tf-plan-prod: $(TF_CLI_CONFIG) ## offline plan -refresh=false of environments/prod (fake credentials)
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) tools/terraform/plan-offline.sh prod
+
+tf-plan-snapshots: $(TF_CLI_CONFIG) ## rewrite terraform/plan-snapshots/{dev,prod}.json from offline plans (review the diff)
+	@for env in dev prod; do \
+	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) tools/terraform/plan-offline.sh $$env $(CACHE)/terraform/plan-$$env.json; \
+	  python3 tools/terraform/plan-snapshot.py write terraform/plan-snapshots/$$env.json $(CACHE)/terraform/plan-$$env.json; \
+	done
 
 TEST_TARGETS += tf-check

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make tf-check: fmt, init -backend=false + validate of every module and environment root,
-# terraform test of every module (mock_provider "aws"), checkov with zero failed checks.
+# terraform test of every module (mock_provider "aws"), the offline plans of dev and prod against their
+# committed snapshots (terraform/plan-snapshots), checkov with zero failed checks.
 # Needs TF_CLI_CONFIG_FILE (the project's CLI config) and CHECKOV (path of the checkov binary).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,6 +41,14 @@ for d in "${modules[@]}"; do
   flock "$heavy_lock" terraform -chdir="$d" test -no-color >"$logs/test-$name.log" 2>&1 ||
     { cat "$logs/test-$name.log"; exit 1; }
   step "terraform test ok: $d ($(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$logs/test-$name.log" | tail -n 1))"
+done
+
+for env in dev prod; do
+  plan_json="$logs/plan-$env.json"
+  "$(dirname "$0")/plan-offline.sh" "$env" "$plan_json" >"$logs/plan-$env.log" 2>&1 ||
+    { cat "$logs/plan-$env.log"; exit 1; }
+  python3 tools/terraform/plan-snapshot.py check "terraform/plan-snapshots/$env.json" "$plan_json"
+  step "plan of environments/$env matches terraform/plan-snapshots/$env.json"
 done
 
 step "checkov (offline, BC_SKIP_MAPPING=TRUE)"
