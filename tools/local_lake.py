@@ -247,19 +247,19 @@ class SparkLake:
         self.glue_catalog, s3tables_catalog = deployed_catalog_names()
         root = Path(tempfile.mkdtemp(prefix="lakepipe-query-"))
         self.catalogs = {self.glue_catalog: str(root / "glue"), s3tables_catalog: str(root / "s3tables")}
+        # No table cache: sync() re-points tables in the catalogs' files between queries.
         self.spark = local_spark_session("lakepipe-query", self.catalogs,
-                                         {"spark.sql.defaultCatalog": self.glue_catalog})
+                                         {"spark.sql.defaultCatalog": self.glue_catalog,
+                                          **{f"spark.sql.catalog.{c}.cache-enabled": "false" for c in self.catalogs}})
 
     def sync(self) -> None:
         """Pick up what the pipeline changed in the Glue Data Catalog since the last sync."""
         from sqlglot import exp
 
-        from localcloud.glue.catalog_sync import presync_plan
-        from localcloud.glue.driver import presync
+        from localcloud.glue import catalog_sync
 
         glue = client("glue")
-        presync(self.spark, {"presync": presync_plan(glue), "glue_catalogs": list(self.catalogs),
-                             "catalogs": self.catalogs})
+        catalog_sync.presync(glue, {c: Path(d) for c, d in self.catalogs.items()}, None, progress)
         for page in glue.get_paginator("get_databases").paginate():
             for db in page["DatabaseList"]:
                 for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):

@@ -25,10 +25,13 @@ run's JVM was killed, and Iceberg's JDBC catalog schema (tables ``iceberg_tables
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import logging
 import sqlite3
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,66 +213,193 @@ def glue_iceberg_tables(glue, federated: dict[str, str] | None = None) -> tuple[
     return tables, databases
 
 
-def presync_plan(glue, federated: dict[str, str] | None = None) -> dict:
-    """What the driver must register locally before the job code runs (see driver.presync)."""
-    tables, databases = glue_iceberg_tables(glue, federated)
-    registrable = []
-    for (db, name), t in sorted(tables.items()):
-        loc = t["Parameters"].get("metadata_location")
-        if not loc:
-            continue
-        path = local_path(loc)
-        if path is None or not path.exists():
-            log.warning("Glue table %s.%s points at %s, which is not on this machine: not visible locally",
-                        db, name, loc)
-            continue
-        registrable.append({"database": db, "table": name, "metadata_location": loc})
-    return {"databases": sorted(databases), "tables": registrable}
+# ---- the sync itself: runs may overlap, so it is three-way and under a short lock ---------------------
+
+# Iceberg's JdbcCatalog schema (JdbcUtil, schema version V1): created here when the runner registers
+# tables before any JVM opened the file; Iceberg's own CREATE ... IF NOT EXISTS then finds them.
+_JDBC_SCHEMA = (
+    ("CREATE TABLE IF NOT EXISTS iceberg_tables(catalog_name VARCHAR(255) NOT NULL,table_namespace VARCHAR(255)"
+    " NOT NULL,table_name VARCHAR(255) NOT NULL,metadata_location VARCHAR(1000),previous_metadata_location"
+    " VARCHAR(1000),iceberg_type VARCHAR(5),PRIMARY KEY (catalog_name, table_namespace, table_name))"),
+    ("CREATE TABLE IF NOT EXISTS iceberg_namespace_properties(catalog_name VARCHAR(255) NOT NULL,namespace"
+    " VARCHAR(255) NOT NULL,property_key VARCHAR(255),property_value VARCHAR(1000),PRIMARY KEY (catalog_name,"
+    " namespace, property_key))"),
+    # Not Iceberg's: the tables this catalog has seen in Glue (registered from it or written to it). A local
+    # table Glue lacks is then either new (committed by a run whose write-back is pending: kept) or deleted
+    # from Glue since (unregistered).
+    ("CREATE TABLE IF NOT EXISTS localcloud_glue_synced(catalog_name VARCHAR(255) NOT NULL,table_namespace"
+    " VARCHAR(255) NOT NULL,table_name VARCHAR(255) NOT NULL,PRIMARY KEY (catalog_name, table_namespace,"
+    " table_name))"),
+)
+SYNC_LOCK_NAME = ".glue-sync.lock"
+SYNC_LOCK_DEADLINE_S = 300.0
 
 
-def postsync(glue, db_path: Path, catalog_name: str, presynced: list[dict],
-             federated: dict[str, str] | None = None) -> list[str]:
-    """Write the local catalog's changes to Glue; returns a line per action (for the run's log)."""
-    actions: list[str] = []
-    local_tables, local_namespaces = read_local_catalog(db_path, catalog_name)
-    glue_tables, glue_dbs = glue_iceberg_tables(glue, federated)
-    for ns in sorted(local_namespaces - glue_dbs):
-        if "\x1f" in ns:  # Iceberg's separator of nested namespaces: Glue has one level only
-            actions.append(f"skipped nested namespace {ns!r} (Glue databases are one level)")
-            continue
-        try:
-            glue.create_database(DatabaseInput={"Name": ns}, **_in_catalog(ns, federated))
-            actions.append(f"created database {ns}")
-        except glue.exceptions.AlreadyExistsException:
-            pass
-        glue_dbs.add(ns)
-    for t in local_tables:
-        key = (t.namespace, t.name)
-        current = glue_tables.get(key)
-        glue_location = current["Parameters"].get("metadata_location") if current else None
-        if glue_location == t.metadata_location:
-            continue
-        previous = glue_location if current else t.previous_metadata_location
-        table_input = glue_table_input(t.name, t.metadata_location, previous)
-        if current is None:
+class CatalogSyncError(RuntimeError):
+    pass
+
+
+@contextmanager
+def sync_lock(root: Path, deadline_s: float = SYNC_LOCK_DEADLINE_S):
+    """Serialise the catalog syncs of overlapping runs (held for a sync, not for the run). flock locks
+    open file descriptions, so threads of the endpoint and other processes exclude each other alike."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / SYNC_LOCK_NAME, "w") as f:
+        deadline = time.monotonic() + deadline_s
+        delay = 0.01
+        while True:
             try:
-                glue.create_table(DatabaseName=t.namespace, TableInput=table_input, **_in_catalog(t.namespace, federated))
-                actions.append(f"created Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CatalogSyncError(f"the Glue catalog sync lock {root / SYNC_LOCK_NAME} was not free "
+                                           f"within {deadline_s:.0f} s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _open_catalog(db_path: Path) -> sqlite3.Connection:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(db_path, timeout=60, isolation_level=None)
+    for ddl in _JDBC_SCHEMA:
+        con.execute(ddl)
+    return con
+
+
+def lineage(metadata_location: str) -> set[str]:
+    """The metadata file and those it superseded (its ``metadata-log``): Glue pointing at one of them means
+    the local table is ahead of Glue, not that Glue moved elsewhere."""
+    try:
+        meta = read_metadata(metadata_location)
+    except (OSError, ValueError):
+        return {metadata_location}
+    return {metadata_location, *(e.get("metadata-file") for e in meta.get("metadata-log", []))}
+
+
+def _registrable(db: str, name: str, table: dict) -> str | None:
+    loc = table["Parameters"].get("metadata_location")
+    if not loc:
+        return None  # Iceberg tables without metadata_location: placeholders filled by the first commit
+    path = local_path(loc)
+    if path is None or not path.exists():
+        log.warning("Glue table %s.%s points at %s, which is not on this machine: not visible locally",
+                    db, name, loc)
+        return None
+    return loc
+
+
+def presync(glue, catalogs: dict[str, Path], federated: dict[str, str] | None, say) -> dict:
+    """Before a run (hold ``sync_lock``): make each local catalog show the Glue Data Catalog's Iceberg
+    tables. Glue is the source of truth, except where a local table is AHEAD of Glue (Glue points at an
+    ancestor of the local metadata: a run committed and its write-back is pending) or NEW (never in Glue).
+
+    Returns ``{catalog: {(db, table): metadata_location}}`` of the local tables after the sync, which
+    ``postsync`` uses to tell what the run dropped."""
+    glue_tables, glue_dbs = glue_iceberg_tables(glue, federated)
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for cat, cat_dir in catalogs.items():
+        con = _open_catalog(Path(cat_dir) / "catalog.db")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            for db in sorted(glue_dbs):
+                con.execute("INSERT OR IGNORE INTO iceberg_namespace_properties VALUES (?, ?, 'exists', 'true')",
+                            (cat, db))
+            local = {(ns, n): loc for ns, n, loc in con.execute(
+                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables WHERE catalog_name = ?"
+                " AND (iceberg_type IS NULL OR iceberg_type = 'TABLE')", (cat,))}
+            synced = {(ns, n) for ns, n in con.execute(
+                "SELECT table_namespace, table_name FROM localcloud_glue_synced WHERE catalog_name = ?", (cat,))}
+            for (db, name), table in sorted(glue_tables.items()):
+                loc = _registrable(db, name, table)
+                if loc is None:
+                    continue
+                mine = local.get((db, name))
+                if mine != loc and not (mine and loc in lineage(mine)):
+                    con.execute("INSERT OR REPLACE INTO iceberg_tables VALUES (?, ?, ?, ?, ?, 'TABLE')",
+                                (cat, db, name, loc, mine))
+                    local[(db, name)] = loc
+                    say(f"glue catalog ({cat}): registered {db}.{name} from Glue -> {loc}")
+                con.execute("INSERT OR IGNORE INTO localcloud_glue_synced VALUES (?, ?, ?)", (cat, db, name))
+                synced.add((db, name))
+            for db, name in sorted(set(local) - set(glue_tables)):
+                if (db, name) in synced:  # was in Glue, deleted from it since: files kept, as DROP without PURGE
+                    con.execute("DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND "
+                                "table_name = ?", (cat, db, name))
+                    con.execute("DELETE FROM localcloud_glue_synced WHERE catalog_name = ? AND table_namespace = ?"
+                                " AND table_name = ?", (cat, db, name))
+                    del local[(db, name)]
+                    say(f"glue catalog ({cat}): unregistered {db}.{name}: deleted from the Glue Data Catalog")
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        out[cat] = local
+    return out
+
+
+def postsync(glue, catalogs: dict[str, Path], presynced: dict, federated: dict[str, str] | None, say) -> None:
+    """After a run (hold ``sync_lock``): write every local table that is ahead of Glue to Glue, as Iceberg's
+    GlueCatalog commit does. A table where Glue moved to a metadata file the local table does not descend
+    from is a conflict: Glue is not overwritten and CatalogSyncError names it."""
+    conflicts: list[str] = []
+    for cat, cat_dir in catalogs.items():
+        db_path = Path(cat_dir) / "catalog.db"
+        local_tables, local_namespaces = read_local_catalog(db_path, cat)
+        glue_tables, glue_dbs = glue_iceberg_tables(glue, federated)
+        for ns in sorted(local_namespaces - glue_dbs):
+            if "\x1f" in ns:  # Iceberg's separator of nested namespaces: Glue has one level only
+                say(f"glue catalog ({cat}): skipped nested namespace {ns!r} (Glue databases are one level)")
                 continue
+            try:
+                glue.create_database(DatabaseInput={"Name": ns}, **_in_catalog(ns, federated))
+                say(f"glue catalog ({cat}): created database {ns}")
             except glue.exceptions.AlreadyExistsException:
-                # A table of that name exists but is not Iceberg (e.g. a view): GlueCatalog would have
-                # refused the CREATE; report it instead of overwriting someone else's table.
-                actions.append(f"NOT registered {t.namespace}.{t.name}: a non-Iceberg Glue table has that name")
+                pass
+        written: list[tuple[str, str]] = []
+        for t in local_tables:
+            key = (t.namespace, t.name)
+            current = glue_tables.get(key)
+            glue_location = current["Parameters"].get("metadata_location") if current else None
+            if glue_location == t.metadata_location:
                 continue
-        glue.update_table(DatabaseName=t.namespace, TableInput=table_input, **_in_catalog(t.namespace, federated))
-        actions.append(f"updated Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
-    local_keys = {(t.namespace, t.name) for t in local_tables}
-    for p in presynced:
-        key = (p["database"], p["table"])
-        current = glue_tables.get(key)
-        # Dropped by this run: it was registered locally before the run and is gone now, and nobody
-        # else moved Glue's pointer in the meantime.
-        if key not in local_keys and current and current["Parameters"].get("metadata_location") == p["metadata_location"]:
-            glue.delete_table(DatabaseName=key[0], Name=key[1], **_in_catalog(key[0], federated))
-            actions.append(f"deleted Glue table {key[0]}.{key[1]} (dropped by the run)")
-    return actions
+            if glue_location and glue_location not in lineage(t.metadata_location):
+                if t.metadata_location not in lineage(glue_location):
+                    conflicts.append(f"{t.namespace}.{t.name}: Glue points at {glue_location}, which the local "
+                                     f"commit {t.metadata_location} does not descend from")
+                continue  # Glue is ahead of this catalog (another catalog wrote it): nothing to write
+            table_input = glue_table_input(t.name, t.metadata_location, glue_location or t.previous_metadata_location)
+            if current is None:
+                try:
+                    glue.create_table(DatabaseName=t.namespace, TableInput=table_input,
+                                      **_in_catalog(t.namespace, federated))
+                    say(f"glue catalog ({cat}): created Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
+                    written.append(key)
+                except glue.exceptions.AlreadyExistsException:
+                    # A non-Iceberg table (e.g. a view) has that name: GlueCatalog would have refused the CREATE.
+                    say(f"glue catalog ({cat}): NOT registered {t.namespace}.{t.name}: a non-Iceberg Glue table "
+                        "has that name")
+                continue
+            glue.update_table(DatabaseName=t.namespace, TableInput=table_input, **_in_catalog(t.namespace, federated))
+            say(f"glue catalog ({cat}): updated Glue table {t.namespace}.{t.name} -> {t.metadata_location}")
+            written.append(key)
+        local_keys = {(t.namespace, t.name) for t in local_tables}
+        for key, loc in sorted(presynced.get(cat, {}).items()):
+            current = glue_tables.get(key)
+            # Dropped by this run: local before the run, gone now, and Glue still where it was.
+            if key not in local_keys and current and current["Parameters"].get("metadata_location") == loc:
+                glue.delete_table(DatabaseName=key[0], Name=key[1], **_in_catalog(key[0], federated))
+                say(f"glue catalog ({cat}): deleted Glue table {key[0]}.{key[1]} (dropped by the run)")
+        if written:
+            con = _open_catalog(db_path)
+            try:
+                con.executemany("INSERT OR IGNORE INTO localcloud_glue_synced VALUES (?, ?, ?)",
+                                [(cat, db, name) for db, name in written])
+            finally:
+                con.close()
+    if conflicts:
+        raise CatalogSyncError("the Glue Data Catalog changed outside the local runs; not overwritten: "
+                               + "; ".join(conflicts))

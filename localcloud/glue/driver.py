@@ -57,7 +57,9 @@ def presync(spark, spec: dict) -> None:
     """Make each re-pointed catalog show what the Glue Data Catalog holds (Glue is the source of truth)."""
     from localcloud.glue.catalog_sync import read_local_catalog
 
-    plan = spec["presync"]
+    plan = spec.get("presync")
+    if plan is None:  # the runner syncs the catalogs itself (catalog_sync.presync)
+        return
     jvm = spark.sparkContext._jvm
     table_id = jvm.org.apache.iceberg.catalog.TableIdentifier
     glue = {(t["database"], t["table"]): t["metadata_location"] for t in plan["tables"]}

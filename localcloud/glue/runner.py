@@ -15,7 +15,6 @@ hanging job never takes the endpoint down and a timeout can kill it whole.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
@@ -24,7 +23,6 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,18 +71,6 @@ class _RunLog:
     def __call__(self, msg: str) -> None:
         self.f.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ} localcloud-glue: {msg}\n")
         self.f.flush()
-
-
-@contextmanager
-def _state_lock(state_dir: Path):
-    """One run at a time per state dir: runs share the SQLite catalogs and the Glue sync would race."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / ".runner.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _normalize(arguments: dict[str, str]) -> dict[str, str]:
@@ -194,23 +180,17 @@ def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint
     run_dir = state_dir / "runs" / job_run_id
     state, error, timings = "FAILED", None, {}
     try:
-        with _state_lock(state_dir):
-            # Waiting for another run of this state dir is waiting for capacity: the run (and its
-            # timeout) starts now.
-            timings["lock_wait_s"] = round(time.monotonic() - t0, 2)
-            started_on = datetime.now(UTC)
-            deadline = time.monotonic() + timeout_s
-            credentials = credentials or ADMIN_CREDENTIALS
-            session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-                                            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-                                            aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
-                                            region_name=region)
-            cfg = Config(retries={"max_attempts": 2, "mode": "standard"})
-            s3 = session.client("s3", endpoint_url=endpoint_url, config=cfg)
-            glue = session.client("glue", endpoint_url=endpoint_url, config=cfg)
-            log(f"run {job_run_id} of {job_name}: {script_location}" + (f" as {role_arn}" if role_arn else ""))
-            state, error = _run(script_location, _normalize(arguments), s3, glue, log, state_dir, run_dir, deadline,
-                                timeout_s, job_name, job_run_id, endpoint_url, region, timings, credentials)
+        credentials = credentials or ADMIN_CREDENTIALS
+        session = boto3.session.Session(aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                                        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
+                                        region_name=region)
+        cfg = Config(retries={"max_attempts": 2, "mode": "standard"})
+        s3 = session.client("s3", endpoint_url=endpoint_url, config=cfg)
+        glue = session.client("glue", endpoint_url=endpoint_url, config=cfg)
+        log(f"run {job_run_id} of {job_name}: {script_location}" + (f" as {role_arn}" if role_arn else ""))
+        state, error = _run(script_location, _normalize(arguments), s3, glue, log, state_dir, run_dir, deadline,
+                            timeout_s, job_name, job_run_id, endpoint_url, region, timings, credentials)
     except Exception as e:  # noqa: BLE001 - set-up failures (script missing, endpoint down) fail the run
         state, error = "FAILED", f"{type(e).__name__}: {e}"
         log(f"run failed before or after the job: {error}")
@@ -248,8 +228,17 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
             f"local Iceberg JDBC catalog {catalogs[c.name]}")
     federated = catalog_sync.federated_catalog_ids(parsed.catalogs, session_admin_s3tables(endpoint_url, region)) \
         if catalogs else {}
-    plan = catalog_sync.presync_plan(glue, federated) if catalogs else {"databases": [], "tables": []}
     timings["fetch_s"] = round(time.monotonic() - t, 2)
+
+    # Runs overlap; only the catalog syncs are serialised (Glue is the source of truth, the local JDBC
+    # catalogs are where Spark's commits race, as they would on Glue: see catalog_sync).
+    t = time.monotonic()
+    catalog_dirs = {name: Path(d) for name, d in catalogs.items()}
+    presynced: dict = {}
+    if catalogs:
+        with catalog_sync.sync_lock(state_dir / "iceberg"):
+            presynced = catalog_sync.presync(glue, catalog_dirs, federated, log)
+    timings["presync_s"] = round(time.monotonic() - t, 2)
 
     t = time.monotonic()
     mirror = Mirror(run_dir / "s3")
@@ -275,7 +264,6 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         "glue_catalogs": list(catalogs),
         "mirror_dir": str(mirror.root),
         "s3_journal_path": str(journal_path),
-        "presync": plan,
         "result_path": str(result_path),
     }
     spec_path.write_text(json.dumps(spec, indent=2))
@@ -312,10 +300,9 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
             uploaded, deleted = mirror.push(s3, log, synced)
             log(f"s3 mirror: uploaded {uploaded}, deleted {deleted} objects ({len(synced)} keys the job's boto3 "
                 "calls wrote or deleted were synced during the run, not re-uploaded)")
-            for name, catalog_dir in catalogs.items():
-                db = Path(catalog_dir) / "catalog.db"
-                for line in catalog_sync.postsync(glue, db, name, plan["tables"], federated):
-                    log(f"glue catalog ({name}): {line}")
+            if catalogs:
+                with catalog_sync.sync_lock(state_dir / "iceberg"):
+                    catalog_sync.postsync(glue, catalog_dirs, presynced, federated, log)
         except Exception as e:  # noqa: BLE001 - reported as the run's failure
             log(f"write-back failed: {type(e).__name__}: {e}")
             if state == "SUCCEEDED":
