@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from lakepipe.naming import execution_name
+from lakepipe.ordering import OrderError, SourceOrder
 from lakepipe.spec import DatasetSpec
 
 CSV_SUFFIXES = (".csv",)
@@ -19,9 +20,15 @@ class S3Object:
     version: str  # VersionId when the bucket is versioned, else the ETag
     etag: str
     size: int
+    # The version's place in time (lakepipe.ordering): the record's eventTime and the object's sequencer as
+    # S3 sent them; both "" when the record lacks one (then the load keeps the unordered rule).
+    event_time: str = ""
+    sequencer: str = ""
 
     def as_source(self) -> dict[str, Any]:
-        return {"bucket": self.bucket, "key": self.key, "version": self.version, "etag": self.etag, "size": self.size}
+        # Every key is always present: the state machine reads $.source.sequencer/$.source.event_time.
+        return {"bucket": self.bucket, "key": self.key, "version": self.version, "etag": self.etag, "size": self.size,
+                "sequencer": self.sequencer, "event_time": self.event_time}
 
 
 @dataclass(frozen=True)
@@ -53,12 +60,20 @@ def parse_record(record: dict[str, Any]) -> tuple[str, S3Object]:
     version = obj.get("versionId") or etag
     if not version:
         raise BadRecord(f"s3://{bucket}/{raw_key}: record has neither versionId nor eTag")
+    event_time, sequencer = str(record.get("eventTime") or ""), str(obj.get("sequencer") or "")
+    if event_time and sequencer:
+        try:  # the ingest job parses them again; a value it would refuse is refused here, before a run starts
+            SourceOrder.from_event(event_time, sequencer)
+        except OrderError as e:
+            raise BadRecord(f"s3://{bucket}/{raw_key}: {e}") from e
     return record.get("eventName", ""), S3Object(
         bucket=bucket,
         key=unquote_plus(raw_key),
         version=str(version),
         etag=etag,
         size=int(obj.get("size", 0) or 0),
+        event_time=event_time,
+        sequencer=sequencer,
     )
 
 

@@ -20,6 +20,10 @@ from typing import Any
 
 # Columns the ingest job adds to every table; a dataset may not use these names.
 METADATA_COLUMNS = ("lakepipe_source_file", "lakepipe_ingested_at", "lakepipe_run_id")
+# The order of the source a row came from (lakepipe.ordering): its S3 event's eventTime and sequencer.
+# Kept apart from METADATA_COLUMNS, which the ingest job unpacks as exactly three names.
+SOURCE_ORDER_COLUMNS = ("lakepipe_source_event_time", "lakepipe_source_sequencer")
+RESERVED_COLUMNS = (*METADATA_COLUMNS, *SOURCE_ORDER_COLUMNS)
 
 
 class SpecError(ValueError):
@@ -118,7 +122,7 @@ def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) ->
         dupes = sorted({c for c in cols if cols.count(c) > 1})
         if dupes:
             errors.append(f"$: split/id/key/value columns must be distinct; repeated: {dupes}")
-        clash = sorted(set(cols) & set(METADATA_COLUMNS))
+        clash = sorted(set(cols) & set(RESERVED_COLUMNS))
         if clash:
             errors.append(f"$: column names reserved for ingestion metadata: {clash}")
     if errors:

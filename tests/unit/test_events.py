@@ -34,7 +34,8 @@ def test_start_decision_carries_contract_input():
     d = decide(rec("incoming/entities/a%20b.CSV", version="v1", size=123), SPECS)
     assert d.action == "start"
     assert d.execution_name == execution_name("entities", "raw", "incoming/entities/a b.CSV", "v1")
-    assert d.execution_input["source"] == {"bucket": "raw", "key": "incoming/entities/a b.CSV", "version": "v1", "etag": "abc", "size": 123}
+    assert d.execution_input["source"] == {"bucket": "raw", "key": "incoming/entities/a b.CSV", "version": "v1", "etag": "abc",
+                                           "size": 123, "sequencer": "", "event_time": ""}
     assert d.execution_input["dataset"]["split_column"] == "entity1"
     assert d.execution_input["dataset"]["id_columns"] == ["entity2", "entity3", "entity4"]
 
@@ -50,3 +51,28 @@ def test_skip_and_reject():
         assert decide(rec(key), SPECS).action == "start", key
     assert decide({"nope": 1}, SPECS).action == "reject"
     assert decide(rec("incoming/entities/a.csv", etag=""), SPECS).action == "reject"
+
+
+def test_event_time_and_sequencer_go_into_the_execution_input():
+    record = rec("incoming/entities/a.csv", version="v2")
+    record["eventTime"] = "2026-11-30T12:00:01.250Z"
+    record["s3"]["object"]["sequencer"] = "0055AED6DCD90281E5"
+    d = decide(record, SPECS)
+    assert d.action == "start"
+    assert (d.execution_input["source"]["event_time"], d.execution_input["source"]["sequencer"]) == (
+        "2026-11-30T12:00:01.250Z", "0055AED6DCD90281E5")
+    # the execution name still depends on the object version only: a redelivery is the same execution
+    assert d.execution_name == execution_name("entities", "raw", "incoming/entities/a.csv", "v2")
+
+
+def test_a_record_whose_order_the_job_would_refuse_is_rejected_before_a_run():
+    bad_sequencer = rec("incoming/entities/a.csv", version="v2")
+    bad_sequencer["eventTime"] = "2026-11-30T12:00:01.250Z"
+    bad_sequencer["s3"]["object"]["sequencer"] = "not-hex"
+    r = decide(bad_sequencer, SPECS)
+    assert r.action == "reject" and "not a hexadecimal" in r.reason
+    bad_time = rec("incoming/entities/a.csv", version="v2")
+    bad_time["eventTime"] = "yesterday"
+    bad_time["s3"]["object"]["sequencer"] = "0A"
+    r = decide(bad_time, SPECS)
+    assert r.action == "reject" and "not an ISO 8601 time" in r.reason

@@ -83,7 +83,8 @@ def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplo
     name = execution_name("entities", "raw", "incoming/entities/day 1+ü.csv", "v1")
     assert set(ex) == {name, execution_name("regulatory", "raw", "incoming/regulatory/FFIEC 031.CSV", "e2")}
     started = json.loads(sfn.describe_execution(executionArn=ex[name]["executionArn"])["input"])
-    assert started["source"] == {"bucket": "raw", "key": "incoming/entities/day 1+ü.csv", "version": "v1", "etag": "etag1", "size": 42}
+    assert started["source"] == {"bucket": "raw", "key": "incoming/entities/day 1+ü.csv", "version": "v1", "etag": "etag1", "size": 42,
+                                 "sequencer": "", "event_time": ""}
     assert started["dataset"]["name"] == "entities" and started["dataset"]["view_prefix"] == "entity_view_"
 
     # redelivery of the whole event after the runs finished is a no-op (ExecutionAlreadyExists)

@@ -48,6 +48,8 @@ BAD = [
     ({**BASE, "id_columns": ["Entity2"]}, "does not match"),
     ({**BASE, "key_column": "entity1"}, "must be distinct"),
     ({**BASE, "value_column": "lakepipe_run_id"}, "reserved for ingestion metadata"),
+    ({**BASE, "id_columns": ["lakepipe_source_sequencer"]}, "reserved for ingestion metadata"),
+    ({**BASE, "key_column": "lakepipe_source_event_time"}, "reserved for ingestion metadata"),
     ({**BASE, "split_column": "a; drop table x"}, "does not match"),
 ]
 

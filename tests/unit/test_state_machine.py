@@ -60,7 +60,10 @@ def test_every_target_exists_and_every_state_is_reachable(asl):
 def test_job_arguments_match_the_contract(asl):
     ingest = asl["States"]["Ingest"]["Parameters"]["Arguments"]
     assert set(ingest) == {"--dataset_spec.$", "--source_uri.$", "--source_version.$", "--source_etag.$",
-                           "--run_id.$"}
+                           "--source_sequencer.$", "--source_event_time.$", "--run_id.$"}
+    # the source's order (lakepipe.ordering) comes from the fields the trigger always puts in $.source
+    assert (ingest["--source_sequencer.$"], ingest["--source_event_time.$"]) == ("$.source.sequencer",
+                                                                                 "$.source.event_time")
     views = asl["States"]["BuildViews"]["Parameters"]["Arguments"]
     assert set(views) == {"--dataset_spec.$", "--run_id.$"}
     assert asl["States"]["Ingest"]["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
