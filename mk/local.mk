@@ -3,7 +3,7 @@
 DATASET ?= entities
 DIALECT ?= athena
 
-.PHONY: demo run query bench
+.PHONY: demo run query bench bench-10m
 demo: deploy-local ## the main command: sample CSV -> pipeline -> views, shown through Athena and Spark
 	$(PY) tools/local_lake.py demo
 
@@ -17,5 +17,8 @@ query: venv spark-runtime ## make query DIALECT=athena|spark SQL='<sql>': print 
 query: export LAKEPIPE_SQL = $(SQL)
 
 BENCH_ARGS ?=
-bench: venv spark-runtime package ## both jobs through the local Glue executor vs DuckDB (BENCH_ARGS='--rows N --splits N --keys N')
+bench: venv spark-runtime package ## ingest (new, re-load, 10% MERGE) + views: Spark vs the DuckDB reference on 1M rows, in-process and end to end; build/bench/bench.json
 	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_local.py $(BENCH_ARGS)
+
+bench-10m: venv spark-runtime package ## `make bench` at 1M and 10M rows in one run (end to end at 1M only; ~15 min)
+	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_local.py --rows 1000000 --rows 10000000 $(BENCH_ARGS)

@@ -1,79 +1,264 @@
-"""Time the two jobs' lakepipe logic in local Spark (2 cores here) and print the figures.
+"""The ingest and view jobs' lakepipe logic in local Spark (session start excluded) next to DuckDB doing
+the same work (tools/duckdb_ingest_reference.py), on the same generated files, on this machine.
 
-- ingest: a 1,000,000-row CSV in the seed shape (20 split values x 50 keys x 1,000 id combos) into a
-  new Iceberg table, then the same file again (no changes: nothing to commit);
-- views: the view job over that table = 20 split values x 50 keys, views written to a moto Glue
-  (first run creates, second finds every view unchanged).
+Cases per size (--rows, default 1,000,000; repeat the flag for more sizes, e.g. 10,000,000):
+- `new table`: the file into a table that does not exist;
+- `reload unchanged`: the same file again (nothing to commit);
+- `merge 10%+10%`: the same keys with 10% of the values changed plus 10% more rows with new keys.
+Every file carries a few lines of every reject reason, blank lines, quoted values and duplicates.
 
-Usage: .venv/bin/python tools/bench_jobs.py [--rows 1000000] (make bench; takes the heavy lock there).
+Before any ratio is printed, each case is checked: the Spark table and the DuckDB table hold the
+same rows (an order-independent md5 fingerprint of every data column + source file + run id, both
+engines computing it), the same counts per reject reason and the same rejected (line, reason) pairs.
+A difference stops the benchmark (exit 1) without ratios.
+
+Peak driver memory: the driver JVM's peak resident set (VmHWM, reset before each case through
+/proc/<pid>/clear_refs), DuckDB's likewise for this Python process.
+Figures go to stdout and to build/bench/jobs.json. Asserts nothing about time.
+
+Usage: .venv/bin/python tools/bench_jobs.py [--rows N ...] (`make bench-jobs`; takes the heavy lock).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+BENCH_DIR = ROOT / "build" / "bench"
+INJECT_EVERY = 100_000  # one burst of reject/duplicate/quoted/blank lines per this many rows
+CASES = ("new table", "reload unchanged", "merge 10%+10%")
 
-def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50) -> None:
-    ids = rows // (splits * keys)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["entity1", "entity2", "entity3", "entity4", "key", "value"])
+
+def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant: str = "base") -> dict[str, int]:
+    """Narrow data in the seed shape: `splits` split values x ids x `keys` keys (about `rows` rows).
+
+    variant "merge": the same keys, every 10th row's value changed, plus 10% more rows with new ids.
+    Returns the injected lines per kind, for the reader's orientation (the checks compare engines)."""
+    ids = max(1, rows // (splits * keys))
+    id_range = ids + ids // 10 if variant == "merge" else ids
+    injected = {"duplicate_key": 0, "duplicate_row": 0, "wrong_field_count": 0, "empty_key": 0,
+                "empty_split_value": 0, "unparseable": 0, "blank": 0}
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = f.write
+        w("entity1,entity2,entity3,entity4,key,value\n")
         for s in range(splits):
-            for i in range(ids):
+            split = f"Entity {s:02d}"
+            for i in range(id_range):
+                ids_part = f"e2-{i % 97},e3-{i},e4-{i % 7}"
                 for k in range(keys):
-                    w.writerow([f"Entity {s:02d}", f"e2-{i % 97}", f"e3-{i}", f"e4-{i % 7}", f"metric_{k:02d}",
-                                f"{(s * 31 + i * 17 + k) % 100003}.{k}"])
+                    value = f"{(s * 31 + i * 17 + k) % 100003}.{k}"
+                    if variant == "merge" and (i * keys + k) % 10 == 0:
+                        value += "9"
+                    n += 1
+                    if n % INJECT_EVERY == 1:
+                        w(f"{split},{ids_part},metric_{k:02d},stale\n")  # superseded below: duplicate_key
+                        w(f"{split},{ids_part},metric_{k:02d},{value}\n")  # same value below: duplicate_row
+                        w(f"{split},{ids_part},metric_{k:02d}\n")  # wrong_field_count
+                        w(f"{split},{ids_part},,{value}\n")  # empty_key
+                        w(f" ,{ids_part},metric_{k:02d},{value}\n")  # empty_split_value
+                        w(f'{split},{ids_part},metric_{k:02d},"{value}\n')  # unbalanced quote: unparseable
+                        w("\n")  # blank
+                        for kind in injected:
+                            injected[kind] += 1
+                    if n % INJECT_EVERY == 2:
+                        w(f'"{split}",{ids_part},metric_{k:02d},"{value},""q"""\n')  # quoted, valid
+                    else:
+                        w(f"{split},{ids_part},metric_{k:02d},{value}\n")
+    return injected
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    args = ap.parse_args()
+# ---------------------------------------------------------------- memory
 
+def _hwm_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak(pid: int) -> None:
+    """Reset the process's peak resident set (Linux: 5 -> clear_refs resets VmHWM)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_mb(pid: int) -> float:
+    return round(_hwm_kb(pid) / 1024, 1)
+
+
+# ---------------------------------------------------------------- checks
+
+def fingerprint_columns(spec) -> list[str]:
+    return [*spec.data_columns, "lakepipe_source_file", "lakepipe_run_id"]
+
+
+def spark_fingerprint(spark, table: str, spec) -> tuple[int, int]:
+    """(rows, sum of the first 60 bits of md5(row)) -- DuckDB computes the same in duckdb_fingerprint."""
+    from pyspark.sql import functions as F
+
+    row = F.concat_ws("\u001f", *[F.coalesce(F.col(c), F.lit("\u0000")) for c in fingerprint_columns(spec)])
+    h = F.conv(F.substring(F.md5(row), 1, 15), 16, 10).cast("decimal(38,0)")
+    r = spark.table(table).agg(F.count(F.lit(1)), F.sum(h)).first()
+    return int(r[0]), int(r[1] or 0)
+
+
+def duckdb_fingerprint(con, scan: str, spec) -> tuple[int, int]:
+    parts = ", ".join(f"coalesce(\"{c}\", chr(0))" for c in fingerprint_columns(spec))
+    r = con.execute(f"SELECT count(*), sum(('0x' || substr(md5(concat_ws(chr(31), {parts})), 1, 15))::BIGINT"
+                    f"::HUGEINT) FROM {scan}").fetchone()
+    return int(r[0]), int(r[1] or 0)
+
+
+def reject_differences(con, spark_dir: Path, duck_dir: Path) -> list[tuple]:
+    """(line, reason) pairs rejected by one engine and not the other (at most 10)."""
+    def scan(d: Path) -> str:
+        files = sorted(str(p) for p in d.glob("*.json"))
+        if not files:
+            return "(SELECT NULL::BIGINT AS line, NULL::VARCHAR AS reason WHERE false)"
+        return f"read_json([{', '.join(repr(f) for f in files)}], columns={{line: 'BIGINT', reason: 'VARCHAR'}})"
+    a, b = scan(spark_dir), scan(duck_dir)
+    return con.execute(f"(SELECT 'spark only', line, reason FROM {a} EXCEPT ALL SELECT 'spark only', line, reason "
+                       f"FROM {b}) UNION ALL (SELECT 'duckdb only', line, reason FROM {b} EXCEPT ALL "
+                       f"SELECT 'duckdb only', line, reason FROM {a}) LIMIT 10").fetchall()
+
+
+# ---------------------------------------------------------------- runs
+
+def duckdb_pivots(scan: str, spec) -> tuple[float, int]:
+    """Seconds for DuckDB to find the (split, key) pairs and run every split value's pivot (the view
+    job's sqlglot definition rendered for DuckDB), over the reference table's Parquet files."""
+    import duckdb
+    from sqlglot import exp
+
+    from lakepipe.viewsql import build_view
+
+    def retarget(node):
+        return exp.to_table("t") if isinstance(node, exp.Table) else node
+
+    con = duckdb.connect()
+    t = time.perf_counter()
+    con.execute(f"CREATE VIEW t AS SELECT * FROM {scan}")
+    pairs = con.execute(f'SELECT DISTINCT "{spec.split_column}", "{spec.key_column}" FROM t').fetchall()
+    keys: dict[str, list[str]] = {}
+    for split, key in pairs:
+        keys.setdefault(split, []).append(key)
+    for split, ks in sorted(keys.items()):
+        sql = build_view(spec, split, sorted(ks), view_name="v").query.transform(retarget).sql(dialect="duckdb")
+        con.execute(sql).fetchall()
+    return time.perf_counter() - t, len(keys)
+
+
+def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int = 50,
+                   views: bool = True) -> dict[str, Any]:
+    """Every case of every size in one SparkSession and in DuckDB; checks; returns the figures."""
     import logging
 
+    import duckdb
+
+    from lakepipe.ingest import run_ingest
+    from lakepipe.spec import parse_spec
+    from localcloud.spark_runtime import local_spark_session
+    from tools.duckdb_ingest_reference import ingest as duck_ingest
+    from tools.duckdb_ingest_reference import table_scan
+
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    t = time.perf_counter()
+    spark = local_spark_session("lakepipe-bench", {"glue_catalog": str(work / "catalog")})
+    spark.range(1).collect()
+    jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    session_s = time.perf_counter() - t
+    print(f"spark session start: {session_s:.1f}s (not in any figure below)", flush=True)
+    results: list[dict[str, Any]] = []
+    out: dict[str, Any] = {"spark_session_start_s": round(session_s, 2), "cases": results}
+    con = duckdb.connect()
+    try:
+        for rows in sizes:
+            spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
+                               "table": f"bench_{rows}"})
+            table = f"glue_catalog.lake.bench_{rows}"
+            base, merge = work / f"base_{rows}.csv", work / f"merge_{rows}.csv"
+            t = time.perf_counter()
+            injected = make_csv(base, rows, splits, keys)
+            make_csv(merge, rows, splits, keys, variant="merge")
+            print(f"generated {rows:,} rows ({base.stat().st_size / 1e6:.0f} MB) + the merge file "
+                  f"({merge.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s; {injected['blank']} bursts of "
+                  "reject, duplicate, blank and quoted lines", flush=True)
+            for case, src in zip(CASES, (base, base, merge), strict=True):
+                run_id = f"{case.split()[0]}-{rows}"
+                spark_rejects, duck_rejects = work / "rejects" / "spark", work / "rejects" / "duckdb"
+                load = os.getloadavg()[0]
+                reset_peak(jvm_pid)
+                t = time.perf_counter()
+                res = run_ingest(spark, spec, source_uri=f"file://{src}", source_version="v1", run_id=run_id,
+                                 rejects_location=f"file://{spark_rejects}/", glue_catalog="glue_catalog")
+                spark_s = time.perf_counter() - t
+                spark_mb = peak_mb(jvm_pid)
+                reset_peak(os.getpid())
+                t = time.perf_counter()
+                ref = duck_ingest(spec, src, table_dir=work / f"duck_{rows}", source_uri=f"file://{src}",
+                                  rejects_dir=duck_rejects / spec.name / run_id, run_id=run_id)
+                duck_s = time.perf_counter() - t
+                duck_mb = peak_mb(os.getpid())
+                scan = table_scan(work / f"duck_{rows}", spec.split_column)
+                problems = []
+                if res.rejects_by_reason != ref["rejects_by_reason"]:
+                    problems.append(f"rejects by reason: spark {res.rejects_by_reason} != duckdb "
+                                    f"{ref['rejects_by_reason']}")
+                if (res.rows_read, res.rows_loaded, res.blank_lines) != (
+                        ref["rows_read"], ref["rows_loaded"], ref["blank_lines"]):
+                    problems.append(f"counts: spark {(res.rows_read, res.rows_loaded, res.blank_lines)} != duckdb "
+                                    f"{(ref['rows_read'], ref['rows_loaded'], ref['blank_lines'])}")
+                diff = reject_differences(con, spark_rejects / spec.name / run_id, duck_rejects / spec.name / run_id)
+                if diff:
+                    problems.append(f"rejected lines differ: {diff}")
+                fp_spark, fp_duck = spark_fingerprint(spark, table, spec), duckdb_fingerprint(con, scan, spec)
+                if fp_spark != fp_duck:
+                    problems.append(f"table rows differ: spark (rows, md5 sum) {fp_spark} != duckdb {fp_duck}")
+                entry = {
+                    "case": case, "rows": rows, "rows_read": res.rows_read, "rows_loaded": res.rows_loaded,
+                    "rejects_by_reason": res.rejects_by_reason, "table_rows": fp_spark[0],
+                    "spark_body_s": round(spark_s, 2), "spark_phases_s": res.seconds,
+                    "spark_peak_driver_rss_mb": spark_mb, "duckdb_s": round(duck_s, 2),
+                    "duckdb_phases_s": ref["seconds"], "duckdb_peak_rss_mb": duck_mb,
+                    "ratio": round(spark_s / duck_s, 2), "loadavg_1m_before": round(load, 2),
+                    "same_result": not problems,
+                }
+                results.append(entry)
+                print(f"{case} {rows:,}: spark {spark_s:.1f}s {res.seconds} peak {spark_mb:.0f} MB | duckdb "
+                      f"{duck_s:.1f}s {ref['seconds']} | table {fp_spark[0]:,} rows, rejects {res.rejects_by_reason}"
+                      f" | load {load:.2f}", flush=True)
+                if problems:
+                    out["problems"] = problems
+                    print("RESULTS DIFFER, no ratios:\n  " + "\n  ".join(problems), file=sys.stderr)
+                    return out
+                if case == "new table" and views and rows == sizes[0]:
+                    out["views"] = bench_views(spark, spec, scan)
+    finally:
+        spark.stop()
+    return out
+
+
+def bench_views(spark, spec, duck_scan: str) -> dict[str, Any]:
+    """The view job's logic (moto Glue) twice, querying every view in Spark, and DuckDB's pivots."""
+    import logging
 
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from lakepipe.ingest import run_ingest
-    from lakepipe.spec import parse_spec
     from lakepipe.views import CatalogTarget, run_views
     from localcloud.net import free_port
-    from localcloud.spark_runtime import local_spark_session
 
-    work = Path(tempfile.mkdtemp(prefix="lakepipe-bench-"))
-    src = work / "bench.csv"
-    t = time.perf_counter()
-    make_csv(src, args.rows)
-    print(f"generated {args.rows:,} rows ({src.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f}s")
-
-    t = time.perf_counter()
-    spark = local_spark_session("lakepipe-bench", {"glue_catalog": str(work / "catalog")})
-    spark.range(1).collect()
-    print(f"spark session start: {time.perf_counter() - t:.1f}s")
-    spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake", "table": "bench"})
-
-    figures = {}
-    for label, run_id in (("ingest, new table", "b1"), ("ingest, same file again", "b2")):
-        t = time.perf_counter()
-        res = run_ingest(spark, spec, source_uri=f"file://{src}", source_version="v1", run_id=run_id,
-                         rejects_location=f"file://{work}/rejects/", glue_catalog="glue_catalog")
-        figures[label] = time.perf_counter() - t
-        print(f"{label}: {figures[label]:.1f}s  (read {res.rows_read:,}, loaded {res.rows_loaded:,}, "
-              f"rejected {res.rows_rejected:,}); phases {res.seconds}")
-
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -81,28 +266,84 @@ def main() -> int:
     glue = boto3.client("glue", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
     glue.create_database(DatabaseInput={"Name": "lake"})
     target = CatalogTarget("aws", "us-east-1", "123456789012")
+    figures: dict[str, Any] = {}
     try:
-        for label in ("views, first run", "views, unchanged"):
+        for label in ("view job, first run", "view job, unchanged"):
             t = time.perf_counter()
             rep = run_views(spark, spec, glue=glue, target=target,
                             definer_role_arn="arn:aws:iam::123456789012:role/definer", glue_catalog="glue_catalog")
-            figures[label] = time.perf_counter() - t
-            actions = sorted({v["action"] for v in rep["views"]})
-            print(f"{label}: {figures[label]:.1f}s  ({len(rep['views'])} views x "
-                  f"{rep['views'][0]['columns'] - 4} keys, actions {actions})")
-        # for scale: what querying all 20 views costs in Spark (not part of the job)
+            figures[label] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
         spark.catalog.setCurrentCatalog("glue_catalog")
         for v in rep["views"]:
-            sql = glue.get_table(DatabaseName="lake", Name=v["view"].split(".")[1])["Table"]["ViewDefinition"]
-            spark_sql = next(r["ViewOriginalText"] for r in sql["Representations"] if r["Dialect"] == "SPARK")
-            spark.sql(spark_sql).collect()
-        figures["query all views (Spark)"] = time.perf_counter() - t
-        print(f"query all {len(rep['views'])} views' SPARK SQL: {figures['query all views (Spark)']:.1f}s")
+            definition = glue.get_table(DatabaseName="lake", Name=v["view"].split(".")[1])["Table"]["ViewDefinition"]
+            spark.sql(next(r["ViewOriginalText"] for r in definition["Representations"]
+                           if r["Dialect"] == "SPARK")).collect()
+        figures["query every view (Spark)"] = round(time.perf_counter() - t, 2)
+        spark.catalog.setCurrentCatalog("spark_catalog")
     finally:
         server.stop()
-        spark.stop()
-    print("FIGURES " + " | ".join(f"{k}: {v:.1f}s" for k, v in figures.items()))
+    duck_s, n = duckdb_pivots(duck_scan, spec)
+    figures["duckdb pivots"] = round(duck_s, 2)
+    figures["views"] = n
+    print(f"views ({n}): {figures}", flush=True)
+    return figures
+
+
+# ---------------------------------------------------------------- report
+
+def print_table(out: dict[str, Any], e2e: dict[str, float] | None = None) -> None:
+    e2e = e2e or {}
+    head = (f"{'case':18}{'rows':>12}{'Spark body s':>14}{'rows/s':>11}{'DuckDB s':>10}{'rows/s':>11}"
+            f"{'ratio':>7}{'end-to-end s':>14}{'peak driver MB':>16}{'load':>6}")
+    print("\n" + head + "\n" + "-" * len(head))
+    for c in out["cases"]:
+        key = f"{c['case']} {c['rows']}"
+        e = f"{e2e[key]:.1f}" if key in e2e else "-"
+        print(f"{c['case']:18}{c['rows']:>12,}{c['spark_body_s']:>14.1f}{c['rows_read'] / c['spark_body_s']:>11,.0f}"
+              f"{c['duckdb_s']:>10.2f}{c['rows_read'] / c['duckdb_s']:>11,.0f}{c['ratio']:>6.1f}x{e:>14}"
+              f"{c['spark_peak_driver_rss_mb']:>16,.0f}{c['loadavg_1m_before']:>6.2f}")
+    by = {(c["case"], c["rows"]): c["spark_body_s"] for c in out["cases"]}
+    for rows in sorted({c["rows"] for c in out["cases"]}):
+        new = by.get(("new table", rows))
+        if new and ("reload unchanged", rows) in by and ("merge 10%+10%", rows) in by:
+            print(f"{rows:,} rows: reload / first load {by[('reload unchanged', rows)] / new:.2f} (target <= 0.5); "
+                  f"merge / first load {by[('merge 10%+10%', rows)] / new:.2f} (target <= 1.5)")
+    sizes = sorted({c["rows"] for c in out["cases"]})
+    if len(sizes) > 1 and ("new table", sizes[0]) in by and ("new table", sizes[-1]) in by:
+        print(f"new table {sizes[-1]:,} / {sizes[0]:,} rows: {by[('new table', sizes[-1])] / by[('new table', sizes[0])]:.1f}x"
+              f" (target <= {1.1 * sizes[-1] / sizes[0]:.0f}x)")
+    if "views" in out:
+        v = out["views"]
+        print(f"view job ({v['views']} views): first run {v['view job, first run']:.2f}s, unchanged "
+              f"{v['view job, unchanged']:.2f}s; querying every view in Spark {v['query every view (Spark)']:.2f}s;"
+              f" DuckDB pairs + pivots {v['duckdb pivots']:.2f}s; ratio (first run / DuckDB) "
+              f"{v['view job, first run'] / v['duckdb pivots']:.1f}x (target <= 2x)")
+
+
+def write_json(name: str, data: dict[str, Any]) -> Path:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / name
+    data = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(), **data}
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"figures written to {path.relative_to(ROOT)}")
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, action="append", help="rows per file (repeatable; default 1,000,000)")
+    ap.add_argument("--no-views", action="store_true", help="skip the view job")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lakepipe-bench-"))
+    try:
+        out = run_in_process(args.rows or [1_000_000], work, views=not args.no_views)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_json("jobs.json", out)
+    if "problems" in out:
+        return 1
+    print_table(out)
     return 0
 
 
