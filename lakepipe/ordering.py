@@ -159,6 +159,16 @@ def unchanged_row_condition_sql(spec: DatasetSpec, ordered: bool) -> str:
     return exp.and_(key_match(spec), exp.not_(replace_condition(spec, ordered))).sql(dialect="spark")
 
 
+def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool):
+    """The rows of `good` the MERGE would insert or update (a left anti join with the table on
+    unchanged_row_condition_sql): what ingest feeds the MERGE, so a reload, or a file older than the table's
+    rows, commits nothing. `good` carries the data, METADATA_COLUMNS and SOURCE_ORDER_COLUMNS."""
+    from pyspark.sql import functions as F
+
+    return good.alias("s").join(spark.table(table).alias("t"), on=F.expr(unchanged_row_condition_sql(spec, ordered)),
+                                how="left_anti")
+
+
 def merge_sql(spec: DatasetSpec, table: str, source_view: str, ordered: bool) -> str:
     """The load's MERGE (ingest._merge_sql with the order guard): every column of the source is written,
     the data, METADATA_COLUMNS and SOURCE_ORDER_COLUMNS; `table` is already quoted."""
