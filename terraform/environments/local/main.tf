@@ -1,10 +1,18 @@
 # Thin root around terraform/modules/stack for the local endpoint (localcloud/): the provider in
-# providers.tf points every service at it; the stack is the same one dev and prod deploy.
+# providers.tf points every service at it; the stack is the same one dev and prod deploy. Like them, it
+# sets the stack's values here; its variables are only what a caller sets per run (the endpoint's URL,
+# the build outputs and the e2e tests' extra datasets).
 #
 # The endpoint is a fresh account of its own, so this root also plays environments/account: it writes
 # the Lake Formation settings first (the caller becomes an admin; new databases and tables get no
 # IAM_ALLOWED_PRINCIPALS), and the whole stack waits for them (depends_on), as a first deploy on AWS
 # applies environments/account before an environment.
+locals {
+  region      = "us-east-1"
+  environment = "local"
+  tags        = { CostCenter = "local" }
+}
+
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
@@ -16,7 +24,7 @@ data "aws_iam_session_context" "current" {
 module "lakeformation_account" {
   source = "../../modules/lakeformation_account"
 
-  admins = distinct(concat(var.lakeformation_admins, [data.aws_iam_session_context.current.issuer_arn]))
+  admins = [data.aws_iam_session_context.current.issuer_arn]
 }
 
 # An analyst of the local account: the stack grants it what analyst_principals get (Lake Formation
@@ -24,7 +32,7 @@ module "lakeformation_account" {
 # analyst through the endpoint's IAM and Lake Formation checks. Local only: on AWS, analysts are the
 # organisation's roles, passed in analyst_principals / analyst_role_names.
 resource "aws_iam_role" "analyst" {
-  name = "${var.name_prefix}-${var.environment}-analyst"
+  name = "lakepipe-${local.environment}-analyst"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -38,29 +46,23 @@ resource "aws_iam_role" "analyst" {
 module "stack" {
   source = "../../modules/stack"
 
-  region                         = var.region
-  environment                    = var.environment
-  name_prefix                    = var.name_prefix
-  tags                           = var.tags
-  account_id                     = var.account_id
-  analyst_principals             = concat(var.analyst_principals, [aws_iam_role.analyst.arn])
-  analyst_role_names             = concat(var.analyst_role_names, [aws_iam_role.analyst.name])
-  alarm_email_subscriptions      = var.alarm_email_subscriptions
-  force_destroy                  = var.force_destroy
-  enable_s3tables                = var.enable_s3tables
-  extra_datasets_dir             = var.extra_datasets_dir
-  worker_type                    = var.worker_type
-  number_of_workers              = var.number_of_workers
-  view_worker_type               = var.view_worker_type
-  view_number_of_workers         = var.view_number_of_workers
-  max_concurrent_runs            = var.max_concurrent_runs
-  job_timeout_minutes            = var.job_timeout_minutes
-  log_retention_days             = var.log_retention_days
-  raw_retention_days             = var.raw_retention_days
-  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
-  lambda_zip_path                = var.lambda_zip_path
-  glue_package_path              = var.glue_package_path
-  glue_scripts_dir               = var.glue_scripts_dir
+  region      = local.region
+  environment = local.environment
+
+  # Disposable and small: everything force-destroyed, short retention, a tiny Athena scan limit.
+  force_destroy                  = true
+  max_concurrent_runs            = 2
+  job_timeout_minutes            = 15
+  log_retention_days             = 1
+  raw_retention_days             = 31
+  bytes_scanned_cutoff_per_query = 10485760 # 10 MiB
+
+  analyst_principals = [aws_iam_role.analyst.arn]
+  analyst_role_names = [aws_iam_role.analyst.name]
+
+  extra_datasets_dir = var.extra_datasets_dir
+  lambda_zip_path    = var.lambda_zip_path
+  glue_package_path  = var.glue_package_path
 
   depends_on = [module.lakeformation_account]
 }

@@ -2,7 +2,7 @@
 # credential/metadata/region checks. The account ID is still requested (STS GetCallerIdentity, which
 # the endpoint answers): without it ARNs lose their account and tags diff forever.
 provider "aws" {
-  region     = var.region
+  region     = local.region
   access_key = "test"
   secret_key = "test"
 
@@ -36,9 +36,9 @@ provider "aws" {
 
   default_tags {
     tags = merge({
-      Project     = var.name_prefix
-      Environment = var.environment
+      Project     = "lakepipe"
+      Environment = local.environment
       ManagedBy   = "terraform"
-    }, var.tags)
+    }, local.tags)
   }
 }

@@ -1,8 +1,3 @@
-variable "region" {
-  description = "AWS region of the stack."
-  type        = string
-}
-
 variable "endpoint" {
   description = "URL of the local AWS endpoint (make up; LOCALCLOUD_PORT)."
   type        = string
@@ -14,139 +9,20 @@ variable "endpoint" {
   }
 }
 
-variable "environment" {
-  description = "Environment name (dev, staging, prod, local)."
-  type        = string
-}
-
-variable "name_prefix" {
-  description = "Prefix of every resource name."
-  type        = string
-  default     = "lakepipe"
-}
-
-variable "tags" {
-  description = "Extra default tags for every resource."
-  type        = map(string)
-  default     = {}
-}
-
-variable "account_id" {
-  description = "AWS account ID. Null (default) looks it up with aws_caller_identity; set it only for offline plans."
-  type        = string
-  default     = null
-}
-
-variable "lakeformation_admins" {
-  description = "Extra Lake Formation admin ARNs of the local account; the principal running Terraform is always added."
-  type        = list(string)
-  default     = []
-}
-
-variable "analyst_principals" {
-  description = "IAM principals with read-only grants on the view databases."
-  type        = list(string)
-  default     = []
-}
-
-variable "analyst_role_names" {
-  description = "IAM role names the analyst policy is attached to (their ARNs usually also go in analyst_principals)."
-  type        = list(string)
-  default     = []
-}
-
-variable "alarm_email_subscriptions" {
-  description = "E-mail addresses subscribed to the pipeline failure topic."
-  type        = list(string)
-  default     = []
-}
-
-variable "force_destroy" {
-  description = "Allow destroying non-empty buckets and workgroups."
-  type        = bool
-  default     = false
-}
-
 variable "extra_datasets_dir" {
   description = "Optional folder of extra dataset specs, deployed next to datasets/ (the e2e tests deploy test-only datasets with it). Null means none."
   type        = string
   default     = null
 }
 
-variable "enable_s3tables" {
-  description = "Create the S3 table bucket even when no dataset has target s3tables (it is created automatically when one does)."
-  type        = bool
-  default     = false
-}
-
-variable "worker_type" {
-  description = "Glue worker type of the ingest job."
-  type        = string
-  default     = "G.1X"
-}
-
-variable "number_of_workers" {
-  description = "Glue workers of the ingest job."
-  type        = number
-  default     = 2
-}
-
-variable "view_worker_type" {
-  description = "Glue worker type of the view job."
-  type        = string
-  default     = "G.1X"
-}
-
-variable "view_number_of_workers" {
-  description = "Glue workers of the view job."
-  type        = number
-  default     = 2
-}
-
-variable "max_concurrent_runs" {
-  description = "Concurrent runs per Glue job (concurrent file deliveries)."
-  type        = number
-  default     = 4
-}
-
-variable "job_timeout_minutes" {
-  description = "Glue job timeout in minutes."
-  type        = number
-  default     = 60
-}
-
-variable "log_retention_days" {
-  description = "Retention of every log group of the stack."
-  type        = number
-  default     = 30
-}
-
-variable "raw_retention_days" {
-  description = "Days landed raw CSV files are kept."
-  type        = number
-  default     = 365
-}
-
-variable "bytes_scanned_cutoff_per_query" {
-  description = "Athena per-query bytes-scanned limit."
-  type        = number
-  default     = 10737418240
-}
-
 variable "lambda_zip_path" {
-  description = "Lambda zip (make package). Null means <repo>/build/lambda/lakepipe_lambda.zip."
+  description = "Lambda zip; null means the stack's default, <repo>/build/lambda/lakepipe_lambda.zip (the e2e tests build their own)."
   type        = string
   default     = null
 }
 
 variable "glue_package_path" {
-  description = "Glue package zip (make package). Null means <repo>/build/glue/lakepipe.zip."
-  type        = string
-  default     = null
-}
-
-variable "glue_scripts_dir" {
-  description = "Folder of ingest_job.py and view_job.py. Null means <repo>/glue_jobs."
+  description = "Glue package zip; null means the stack's default, <repo>/build/glue/lakepipe.zip (the e2e tests build their own)."
   type        = string
   default     = null
 }

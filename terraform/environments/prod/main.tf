@@ -1,29 +1,32 @@
-# Thin root: the whole stack is terraform/modules/stack; everything environment-specific is in
-# terraform.tfvars (environments/dev and environments/prod share this file; keep them identical).
+# environments/prod: the stack with prod's settings, written here as values (the way terraform-aws-modules'
+# examples/ call their module): this root declares no variables and passes nothing through, so a new
+# stack input is declared once, in modules/stack, and set here only where prod differs from its default.
+# Nothing is force-destroyed (the module's default), larger ingest workers, longer retention, alarm
+# e-mail subscription. Offline plans set the account ID and skip the API checks with an override file
+# (tools/terraform/plan-offline.sh); nothing here changes for them.
+locals {
+  region      = "eu-west-1"
+  environment = "prod"
+  tags        = { CostCenter = "data-platform" }
+}
+
 module "stack" {
   source = "../../modules/stack"
 
-  region                         = var.region
-  environment                    = var.environment
-  name_prefix                    = var.name_prefix
-  tags                           = var.tags
-  account_id                     = var.account_id
-  check_data_lake_settings       = !var.skip_aws_api_checks
-  analyst_principals             = var.analyst_principals
-  analyst_role_names             = var.analyst_role_names
-  alarm_email_subscriptions      = var.alarm_email_subscriptions
-  force_destroy                  = var.force_destroy
-  enable_s3tables                = var.enable_s3tables
-  worker_type                    = var.worker_type
-  number_of_workers              = var.number_of_workers
-  view_worker_type               = var.view_worker_type
-  view_number_of_workers         = var.view_number_of_workers
-  max_concurrent_runs            = var.max_concurrent_runs
-  job_timeout_minutes            = var.job_timeout_minutes
-  log_retention_days             = var.log_retention_days
-  raw_retention_days             = var.raw_retention_days
-  bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
-  lambda_zip_path                = var.lambda_zip_path
-  glue_package_path              = var.glue_package_path
-  glue_scripts_dir               = var.glue_scripts_dir
+  region      = local.region
+  environment = local.environment
+
+  # enable_s3tables stays false: the table bucket is created as soon as a dataset has target s3tables.
+
+  worker_type         = "G.2X"
+  number_of_workers   = 10
+  max_concurrent_runs = 10
+  job_timeout_minutes = 120
+
+  log_retention_days             = 365
+  raw_retention_days             = 730
+  bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
+
+  # Analysts: add their role ARNs to analyst_principals and role names to analyst_role_names.
+  alarm_email_subscriptions = ["data-platform-oncall@example.com"]
 }

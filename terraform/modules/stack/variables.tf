@@ -4,7 +4,7 @@ variable "environment" {
 }
 
 variable "region" {
-  description = "AWS region of the provider (the root's region variable); builds ARNs and bucket names."
+  description = "AWS region of the provider (the root sets both to the same value); builds ARNs and bucket names."
   type        = string
 }
 
@@ -12,12 +12,6 @@ variable "name_prefix" {
   description = "Prefix of every resource name."
   type        = string
   default     = "lakepipe"
-}
-
-variable "tags" {
-  description = "Extra default tags for every resource."
-  type        = map(string)
-  default     = {}
 }
 
 variable "account_id" {
