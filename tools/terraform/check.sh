@@ -47,7 +47,8 @@ for env in dev prod; do
   plan_json="$logs/plan-$env.json"
   "$(dirname "$0")/plan-offline.sh" "$env" "$plan_json" >"$logs/plan-$env.log" 2>&1 ||
     { cat "$logs/plan-$env.log"; exit 1; }
-  python3 tools/terraform/plan-snapshot.py check "terraform/plan-snapshots/$env.json" "$plan_json"
+  python3 tools/terraform/plan-snapshot.py check "terraform/plan-snapshots/$env.json" "$plan_json" \
+    "terraform/environments/$env"
   step "plan of environments/$env matches terraform/plan-snapshots/$env.json"
 done
 

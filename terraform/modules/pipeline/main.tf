@@ -17,7 +17,7 @@ locals {
     partition                 = local.partition
     ingest_job_name           = var.ingest_job_name
     view_job_name             = var.view_job_name
-    run_recorder_function_arn = aws_lambda_function.recorder.arn
+    run_recorder_function_arn = module.recorder.function_arn
     failure_topic_arn         = aws_sns_topic.failures.arn
   })
 }
@@ -76,108 +76,70 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 # ---------------------------------------------------------------- run recorder Lambda
-resource "aws_cloudwatch_log_group" "recorder" {
-  name              = "/aws/lambda/${local.recorder_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-resource "aws_iam_role" "recorder" {
-  name = local.recorder_name
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "recorder" {
-  name   = "run-recorder"
-  role   = aws_iam_role.recorder.id
-  policy = jsonencode(local.recorder_policy)
-}
-
+# The statements of what the recorder does; modules/lambda_function adds the lake key, its logs and
+# X-Ray. No dead-letter queue: Step Functions invokes it synchronously and retries in the ASL.
 locals {
-  recorder_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "RunRecords"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject"]
-        Resource = "${var.artifacts_bucket_arn}/${var.runs_prefix}*"
-      },
-      {
-        Sid       = "ListRuns"
-        Effect    = "Allow"
-        Action    = "s3:ListBucket"
-        Resource  = var.artifacts_bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.runs_prefix}*"] } }
-      },
-      {
-        Sid      = "LakeKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource = var.kms_key_arn
-      },
-      {
-        Sid      = "OwnLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${aws_cloudwatch_log_group.recorder.arn}:*"
-      },
-      {
-        # X-Ray tracing actions have no resource-level permissions.
-        Sid      = "Tracing"
-        Effect   = "Allow"
-        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-        Resource = "*"
-      },
-    ]
+  recorder_environment = {
+    RUNS_LOCATION           = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
+    POWERTOOLS_SERVICE_NAME = "lakepipe-run-recorder"
+    LOG_LEVEL               = var.log_level
   }
+  recorder_statements = [
+    {
+      Sid      = "RunRecords"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject"]
+      Resource = "${var.artifacts_bucket_arn}/${var.runs_prefix}*"
+    },
+    {
+      Sid       = "ListRuns"
+      Effect    = "Allow"
+      Action    = "s3:ListBucket"
+      Resource  = var.artifacts_bucket_arn
+      Condition = { StringLike = { "s3:prefix" = ["${var.runs_prefix}*"] } }
+    },
+  ]
 }
 
-resource "aws_lambda_function" "recorder" {
-  function_name                  = local.recorder_name
-  description                    = "lakepipe: merge the jobs' reports into the run record (called by the state machine)"
-  role                           = aws_iam_role.recorder.arn
-  runtime                        = var.runtime
-  handler                        = "run_recorder.handler.lambda_handler"
-  filename                       = var.lambda_zip_path
-  source_code_hash               = filebase64sha256(var.lambda_zip_path)
-  memory_size                    = 256
-  timeout                        = 60
-  reserved_concurrent_executions = var.recorder_reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
-  tags                           = var.tags
+module "recorder" {
+  source = "../lambda_function"
 
-  environment {
-    variables = {
-      RUNS_LOCATION           = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
-      POWERTOOLS_SERVICE_NAME = "lakepipe-run-recorder"
-      LOG_LEVEL               = var.log_level
-    }
-  }
+  function_name        = local.recorder_name
+  description          = "lakepipe: merge the jobs' reports into the run record (called by the state machine)"
+  handler              = "run_recorder.handler.lambda_handler"
+  zip_path             = var.lambda_zip_path
+  runtime              = var.runtime
+  memory_size          = 256
+  timeout_seconds      = 60
+  reserved_concurrency = var.recorder_reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  policy_name          = "run-recorder"
+  policy_statements    = local.recorder_statements
+  tags                 = var.tags
 
-  tracing_config {
-    mode = "Active"
-  }
+  environment_variables = local.recorder_environment
+}
 
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.recorder.name
-  }
+# The run recorder moved into modules/lambda_function: state follows it.
+moved {
+  from = aws_cloudwatch_log_group.recorder
+  to   = module.recorder.aws_cloudwatch_log_group.this
+}
 
-  depends_on = [aws_iam_role_policy.recorder]
+moved {
+  from = aws_iam_role.recorder
+  to   = module.recorder.aws_iam_role.this
+}
 
-  # checkov:skip=CKV_AWS_116: Invoked synchronously by Step Functions (Retry in the ASL); a DLQ only applies to asynchronous invocations.
-  # checkov:skip=CKV_AWS_117: The recorder only writes to S3 over the public endpoint; it touches no VPC resource.
-  # checkov:skip=CKV_AWS_272: Code signing needs an AWS Signer profile the offline build does not have; the zip's hash is pinned with source_code_hash.
+moved {
+  from = aws_iam_role_policy.recorder
+  to   = module.recorder.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.recorder
+  to   = module.recorder.aws_lambda_function.this
 }
 
 # ---------------------------------------------------------------- state machine
@@ -226,7 +188,7 @@ locals {
         Sid      = "InvokeRunRecorder"
         Effect   = "Allow"
         Action   = "lambda:InvokeFunction"
-        Resource = [aws_lambda_function.recorder.arn, "${aws_lambda_function.recorder.arn}:*"]
+        Resource = [module.recorder.function_arn, "${module.recorder.function_arn}:*"]
       },
       {
         Sid      = "NotifyFailure"

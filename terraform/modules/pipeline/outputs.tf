@@ -20,12 +20,12 @@ output "failure_topic_arn" {
 
 output "run_recorder_function_arn" {
   description = "ARN of the run recorder Lambda."
-  value       = aws_lambda_function.recorder.arn
+  value       = module.recorder.function_arn
 }
 
 output "run_recorder_function_name" {
   description = "Name of the run recorder Lambda."
-  value       = aws_lambda_function.recorder.function_name
+  value       = module.recorder.function_name
 }
 
 output "failed_alarm_name" {

@@ -5,7 +5,6 @@ locals {
   region        = var.region
   base          = "${var.name_prefix}-${var.environment}"
   function_name = "${local.base}-s3-trigger"
-  log_group     = "/aws/lambda/${local.function_name}"
   datasets_json = jsonencode(var.datasets)
   # One notification per dataset prefix, keyed by dataset name. Prefix only: S3 suffix filters are
   # case-sensitive (".csv" misses "REPORT.CSV"), so the trigger checks the extension in any case and
@@ -20,137 +19,55 @@ resource "aws_sqs_queue" "dlq" {
   tags                      = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "trigger" {
-  name              = local.log_group
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-resource "aws_iam_role" "trigger" {
-  name = local.function_name
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "trigger" {
-  name   = "s3-trigger"
-  role   = aws_iam_role.trigger.id
-  policy = jsonencode(local.trigger_policy)
-}
-
+# The statements of what the trigger does; modules/lambda_function adds the lake key, its logs, X-Ray
+# and sqs:SendMessage on the dead-letter queue.
 locals {
-  trigger_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "StartPipeline"
-        Effect   = "Allow"
-        Action   = "states:StartExecution"
-        Resource = var.state_machine_arn
-      },
-      {
-        Sid      = "DeadLetter"
-        Effect   = "Allow"
-        Action   = "sqs:SendMessage"
-        Resource = aws_sqs_queue.dlq.arn
-      },
-      {
-        Sid      = "LakeKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource = var.kms_key_arn
-      },
-      {
-        Sid      = "OwnLogs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${aws_cloudwatch_log_group.trigger.arn}:*"
-      },
-      {
-        # X-Ray tracing actions have no resource-level permissions.
-        Sid      = "Tracing"
-        Effect   = "Allow"
-        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-        Resource = "*"
-      },
-    ]
+  function_environment = {
+    STATE_MACHINE_ARN       = var.state_machine_arn
+    DATASETS_JSON           = local.datasets_json
+    POWERTOOLS_SERVICE_NAME = "lakepipe-s3-trigger"
+    LOG_LEVEL               = var.log_level
   }
+  trigger_statements = [
+    {
+      Sid      = "StartPipeline"
+      Effect   = "Allow"
+      Action   = "states:StartExecution"
+      Resource = var.state_machine_arn
+    },
+  ]
 }
 
-resource "aws_lambda_function" "trigger" {
-  function_name                  = local.function_name
-  description                    = "lakepipe: S3 ObjectCreated (CSV under a dataset prefix) -> StartExecution of the pipeline"
-  role                           = aws_iam_role.trigger.arn
-  runtime                        = var.runtime
-  handler                        = "s3_trigger.handler.lambda_handler"
-  filename                       = var.lambda_zip_path
-  source_code_hash               = filebase64sha256(var.lambda_zip_path)
-  memory_size                    = var.memory_size
-  timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
-  tags                           = var.tags
+module "function" {
+  source = "../lambda_function"
 
-  environment {
-    variables = {
-      STATE_MACHINE_ARN       = var.state_machine_arn
-      DATASETS_JSON           = local.datasets_json
-      POWERTOOLS_SERVICE_NAME = "lakepipe-s3-trigger"
-      LOG_LEVEL               = var.log_level
-    }
-  }
+  function_name        = local.function_name
+  description          = "lakepipe: S3 ObjectCreated (CSV under a dataset prefix) -> StartExecution of the pipeline"
+  handler              = "s3_trigger.handler.lambda_handler"
+  zip_path             = var.lambda_zip_path
+  runtime              = var.runtime
+  memory_size          = var.memory_size
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  policy_name          = "s3-trigger"
+  policy_statements    = local.trigger_statements
+  tags                 = var.tags
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
-  }
+  environment_variables = local.function_environment
 
-  tracing_config {
-    mode = "Active"
-  }
-
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.trigger.name
-  }
-
-  lifecycle {
-    precondition {
-      condition     = length(local.datasets_json) <= 3500
-      error_message = "DATASETS_JSON would exceed the Lambda's 4 KB environment limit; ship the specs differently."
-    }
-  }
-
-  depends_on = [aws_iam_role_policy.trigger]
-
-  # checkov:skip=CKV_AWS_117: The trigger only calls the Step Functions API; it touches no VPC resource, and a VPC would need NAT or endpoints for nothing.
-  # checkov:skip=CKV_AWS_272: Code signing needs an AWS Signer profile the offline build does not have; the zip's hash is pinned with source_code_hash.
-}
-
-# Asynchronous (S3) invocations: bounded retries, then the event lands in the dead-letter queue.
-resource "aws_lambda_function_event_invoke_config" "trigger" {
-  function_name                = aws_lambda_function.trigger.function_name
-  maximum_retry_attempts       = var.maximum_retry_attempts
-  maximum_event_age_in_seconds = 3600
-
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.dlq.arn
-    }
+  # S3 invokes asynchronously: bounded retries, then the event lands in the dead-letter queue.
+  dead_letter_queue = {
+    arn                    = aws_sqs_queue.dlq.arn
+    maximum_retry_attempts = var.maximum_retry_attempts
   }
 }
 
 resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowRawBucketNotifications"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.trigger.function_name
+  function_name  = module.function.function_name
   principal      = "s3.amazonaws.com"
   source_arn     = var.raw_bucket_arn
   source_account = var.account_id
@@ -163,11 +80,37 @@ resource "aws_s3_bucket_notification" "raw" {
     for_each = local.notifications
     content {
       id                  = "lakepipe-${lambda_function.key}"
-      lambda_function_arn = aws_lambda_function.trigger.arn
+      lambda_function_arn = module.function.function_arn
       events              = ["s3:ObjectCreated:*"]
       filter_prefix       = lambda_function.value
     }
   }
 
   depends_on = [aws_lambda_permission.s3]
+}
+
+# The function moved into modules/lambda_function: state follows it.
+moved {
+  from = aws_cloudwatch_log_group.trigger
+  to   = module.function.aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_iam_role.trigger
+  to   = module.function.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.trigger
+  to   = module.function.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.trigger
+  to   = module.function.aws_lambda_function.this
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.trigger
+  to   = module.function.aws_lambda_function_event_invoke_config.this[0]
 }

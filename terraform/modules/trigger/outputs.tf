@@ -1,16 +1,16 @@
 output "function_name" {
   description = "Name of the S3 trigger Lambda."
-  value       = aws_lambda_function.trigger.function_name
+  value       = module.function.function_name
 }
 
 output "function_arn" {
   description = "ARN of the S3 trigger Lambda."
-  value       = aws_lambda_function.trigger.arn
+  value       = module.function.function_arn
 }
 
 output "role_arn" {
   description = "ARN of the trigger's execution role."
-  value       = aws_iam_role.trigger.arn
+  value       = module.function.role_arn
 }
 
 output "dead_letter_queue_arn" {

@@ -47,7 +47,7 @@ run "definition_is_valid_json_naming_jobs_recorder_and_topic" {
     error_message = "The failure topic must be named in the definition."
   }
   assert {
-    condition     = jsondecode(local.definition).States.RecordSuccess.Parameters.FunctionName == aws_lambda_function.recorder.arn && jsondecode(local.definition).States.RecordFailure.Parameters.FunctionName == aws_lambda_function.recorder.arn
+    condition     = jsondecode(local.definition).States.RecordSuccess.Parameters.FunctionName == module.recorder.function_arn && jsondecode(local.definition).States.RecordFailure.Parameters.FunctionName == module.recorder.function_arn
     error_message = "Both record states must call the run recorder."
   }
   assert {
@@ -102,8 +102,8 @@ run "failures_alarm_and_topic" {
     error_message = "Encrypted topic with the requested subscriptions."
   }
   assert {
-    condition     = aws_lambda_function.recorder.handler == "run_recorder.handler.lambda_handler" && aws_lambda_function.recorder.environment[0].variables["RUNS_LOCATION"] == "s3://lakepipe-dev-artifacts/runs/"
-    error_message = "Run recorder handler and RUNS_LOCATION per docs/design.md."
+    condition     = local.recorder_environment["RUNS_LOCATION"] == "s3://lakepipe-dev-artifacts/runs/" && module.recorder.function_name == "lakepipe-dev-run-recorder"
+    error_message = "Run recorder RUNS_LOCATION per docs/design.md."
   }
 }
 

