@@ -1,46 +1,72 @@
-"""The Glue jobs' default arguments as terraform/modules/glue_jobs renders them (docs/design.md), for
-running the real job scripts outside AWS: tools/bench_local.py and tests/pipeline/test_glue_scripts*.py.
-The union of both jobs' defaults is returned; each script reads only the options it knows."""
+"""The Glue jobs' default arguments for running the real job scripts outside AWS (tools/bench_local.py,
+tests/pipeline/test_glue_scripts*.py): rendered from terraform/modules/glue_jobs/job_arguments.json,
+the one definition the deployed jobs are rendered from too (Terraform's templatefile; both renderers
+substitute the same `${name}` placeholders). tests/unit/test_glue_job_args.py checks this module against
+the jobs of the planned dev and prod stacks (terraform/plan-snapshots).
+
+`default_arguments` returns the union of both jobs' defaults (each script reads only the options it
+knows); `job_arguments` one job's, exactly as Terraform renders it.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from string import Template
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "terraform" / "modules" / "glue_jobs" / "job_arguments.json"
 GLUE_CATALOG = "glue_catalog"
 S3TABLES_CATALOG = "s3tables_catalog"
+LOCAL_ACCOUNT_ID = "123456789012"  # the local endpoint's account (moto's default)
 
 
-def _catalog(name: str, warehouse: str, **options: str) -> list[str]:
-    p = f"spark.sql.catalog.{name}"
-    return [f"{p}=org.apache.iceberg.spark.SparkCatalog",
-            f"{p}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
-            f"{p}.warehouse={warehouse}",
-            f"{p}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
-            *(f"{p}.{k.replace('_', '.')}={v}" for k, v in options.items())]
+def _render(*, raw_bucket: str, artifacts_bucket: str, warehouse_bucket: str, table_bucket: str | None,
+            account_id: str, package_key: str, log_group: str, runs_prefix: str, rejects_prefix: str,
+            staging_prefix: str, warehouse_prefix: str) -> dict:
+    text = Template(TEMPLATE.read_text()).substitute(
+        account_id=account_id, glue_catalog=GLUE_CATALOG, s3tables_catalog=S3TABLES_CATALOG,
+        table_bucket=table_bucket or "", raw_bucket=raw_bucket, warehouse_bucket=warehouse_bucket,
+        artifacts_bucket=artifacts_bucket, warehouse_prefix=warehouse_prefix, runs_prefix=runs_prefix,
+        rejects_prefix=rejects_prefix, staging_prefix=staging_prefix, package_key=package_key, log_group=log_group)
+    return json.loads(text)
 
 
-def spark_conf(warehouse_bucket: str, *, table_bucket: str | None = None, account_id: str = "123456789012") -> str:
+def _conf(rendered: dict, table_bucket: str | None) -> str:
+    conf = rendered["spark_conf"]
+    return " --conf ".join(conf["session"] + conf["glue_catalog"] + (conf["s3tables_catalog"] if table_bucket else []))
+
+
+def spark_conf(warehouse_bucket: str, *, table_bucket: str | None = None, account_id: str = LOCAL_ACCOUNT_ID) -> str:
     """The single `--conf` value: Iceberg extensions, the Glue catalog and, with a table bucket, the
     S3 Tables catalog (GlueCatalog on the federated `<account>:s3tablescatalog/<bucket>`)."""
-    entries = ["spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-               *_catalog(GLUE_CATALOG, f"s3://{warehouse_bucket}/iceberg/")]
-    if table_bucket:
-        entries += _catalog(S3TABLES_CATALOG, f"s3://{table_bucket}/warehouse/",
-                            glue_id=f"{account_id}:s3tablescatalog/{table_bucket}")
-    return " --conf ".join(entries)
+    return job_arguments("ingest", raw_bucket="", artifacts_bucket="", warehouse_bucket=warehouse_bucket,
+                         definer_role_arn="", table_bucket=table_bucket, account_id=account_id)["--conf"]
+
+
+def job_arguments(job: str, *, raw_bucket: str, artifacts_bucket: str, warehouse_bucket: str, definer_role_arn: str,
+                  table_bucket: str | None = None, account_id: str = LOCAL_ACCOUNT_ID,
+                  package_key: str = "glue/lakepipe.zip", log_group: str = "/aws-glue/jobs/lakepipe-local",
+                  runs_prefix: str = "runs/", rejects_prefix: str = "rejects/", staging_prefix: str = "staging/",
+                  warehouse_prefix: str = "iceberg/") -> dict[str, str]:
+    """DefaultArguments of the ingest (`job="ingest"`) or view (`job="views"`) job. The defaults of the
+    keyword arguments are what the local tools upload (the package at glue/lakepipe.zip); Terraform
+    passes the stack's own (a content-addressed package key, the stack's log group)."""
+    rendered = _render(raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, warehouse_bucket=warehouse_bucket,
+                       table_bucket=table_bucket, account_id=account_id, package_key=package_key, log_group=log_group,
+                       runs_prefix=runs_prefix, rejects_prefix=rejects_prefix, staging_prefix=staging_prefix,
+                       warehouse_prefix=warehouse_prefix)
+    parts = rendered["arguments"]
+    args = {**parts["common"], "--conf": _conf(rendered, table_bucket), **parts[job]}
+    if job == "views":
+        args["--definer_role_arn"] = definer_role_arn
+        if table_bucket:
+            args |= parts["views_s3tables"]
+    return args
 
 
 def default_arguments(*, raw_bucket: str, artifacts_bucket: str, warehouse_bucket: str, definer_role_arn: str,
-                      table_bucket: str | None = None) -> dict[str, str]:
-    args = {
-        "--conf": spark_conf(warehouse_bucket, table_bucket=table_bucket),
-        "--datalake-formats": "iceberg",
-        "--extra-py-files": f"s3://{artifacts_bucket}/glue/lakepipe.zip",
-        "--runs_location": f"s3://{artifacts_bucket}/runs/",
-        "--rejects_location": f"s3://{raw_bucket}/rejects/",
-        "--staging_location": f"s3://{raw_bucket}/staging/",
-        "--definer_role_arn": definer_role_arn,
-        "--glue_catalog": GLUE_CATALOG,
-        "--s3tables_catalog": S3TABLES_CATALOG,
-    }
-    if table_bucket:
-        args["--s3tables_table_bucket"] = table_bucket
-    return args
+                      table_bucket: str | None = None, **names: str) -> dict[str, str]:
+    """Both jobs' DefaultArguments in one dict (the scripts ignore options they do not read)."""
+    common = dict(raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, warehouse_bucket=warehouse_bucket,
+                  definer_role_arn=definer_role_arn, table_bucket=table_bucket, **names)
+    return {**job_arguments("ingest", **common), **job_arguments("views", **common)}

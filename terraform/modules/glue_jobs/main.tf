@@ -17,10 +17,6 @@ locals {
   view_dbs       = sort(distinct([for d in var.datasets : coalesce(d.view_database, d.database)]))
   raw_prefixes   = sort(distinct([for d in var.datasets : d.raw_prefix]))
 
-  runs_location    = "s3://${var.artifacts_bucket_name}/${var.runs_prefix}"
-  rejects_location = "s3://${var.raw_bucket_name}/${var.rejects_prefix}"
-  staging_location = "s3://${var.raw_bucket_name}/${var.staging_prefix}"
-  warehouse_uri    = "s3://${var.warehouse_bucket_name}/${var.warehouse_prefix}"
 }
 
 # ---------------------------------------------------------------- artifacts (content-addressed keys)
@@ -61,66 +57,49 @@ resource "aws_s3_object" "package" {
   tags        = var.tags
 }
 
-# ---------------------------------------------------------------- Spark catalogs (one --conf)
-# docs/design.md "Spark catalog configuration": Glue takes one --conf; the others are packed into its
-# value, separated by " --conf ". Target glue: Iceberg GlueCatalog on the warehouse bucket. Target
-# s3tables: the same GlueCatalog pointed at the federated S3 Tables catalog
+# ---------------------------------------------------------------- job arguments (job_arguments.json)
+# docs/design.md "Spark catalog configuration". Target glue: Iceberg GlueCatalog on the warehouse
+# bucket. Target s3tables: the same GlueCatalog pointed at the federated S3 Tables catalog
 # (glue.id=<account>:s3tablescatalog/<bucket>), AWS's "analytics services integration" path for
 # Glue 5.0, which needs no extra jar and keeps the tables visible to Athena and Lake Formation.
+#
+# No --enable-glue-datacatalog: it makes the Glue Data Catalog Spark's Hive metastore, whose client
+# reads database "default" at session start, where the job roles have no IAM or Lake Formation
+# access. The jobs name every table through the Iceberg catalogs (GlueCatalog calls Glue directly),
+# so the Hive session catalog is never used.
 locals {
-  glue_catalog_conf = [
-    "spark.sql.catalog.${var.glue_catalog_name}=org.apache.iceberg.spark.SparkCatalog",
-    "spark.sql.catalog.${var.glue_catalog_name}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
-    "spark.sql.catalog.${var.glue_catalog_name}.warehouse=${local.warehouse_uri}",
-    "spark.sql.catalog.${var.glue_catalog_name}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
-  ]
-  s3tables_catalog_conf = local.s3tables_enabled ? [
-    "spark.sql.catalog.${var.s3tables_catalog_name}=org.apache.iceberg.spark.SparkCatalog",
-    "spark.sql.catalog.${var.s3tables_catalog_name}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
-    "spark.sql.catalog.${var.s3tables_catalog_name}.warehouse=s3://${var.s3tables_table_bucket_name}/warehouse/",
-    "spark.sql.catalog.${var.s3tables_catalog_name}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
-    "spark.sql.catalog.${var.s3tables_catalog_name}.glue.id=${var.account_id}:s3tablescatalog/${var.s3tables_table_bucket_name}",
-  ] : []
+  # Defined once in job_arguments.json; tools/glue_job_args.py renders the same file for the local
+  # tools and the script tests (tests/unit/test_glue_job_args.py checks it against the planned jobs).
+  job_arguments = jsondecode(templatefile("${path.module}/job_arguments.json", {
+    account_id       = var.account_id
+    glue_catalog     = var.glue_catalog_name
+    s3tables_catalog = var.s3tables_catalog_name
+    table_bucket     = local.s3tables_enabled ? var.s3tables_table_bucket_name : ""
+    raw_bucket       = var.raw_bucket_name
+    warehouse_bucket = var.warehouse_bucket_name
+    artifacts_bucket = var.artifacts_bucket_name
+    warehouse_prefix = var.warehouse_prefix
+    runs_prefix      = var.runs_prefix
+    rejects_prefix   = var.rejects_prefix
+    staging_prefix   = var.staging_prefix
+    package_key      = aws_s3_object.package.key
+    log_group        = aws_cloudwatch_log_group.jobs.name
+  }))
 
   spark_conf = join(" --conf ", concat(
-    ["spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"],
-    local.glue_catalog_conf,
-    local.s3tables_catalog_conf,
+    local.job_arguments.spark_conf.session,
+    local.job_arguments.spark_conf.glue_catalog,
+    local.s3tables_enabled ? local.job_arguments.spark_conf.s3tables_catalog : [],
     var.extra_spark_conf,
   ))
 
-  # No --enable-glue-datacatalog: it makes the Glue Data Catalog Spark's Hive metastore, whose client
-  # reads database "default" at session start, where the job roles have no IAM or Lake Formation
-  # access. The jobs name every table through the Iceberg catalogs above (GlueCatalog calls Glue
-  # directly), so the Hive session catalog is never used.
-  common_arguments = {
-    "--job-language"                     = "python"
-    "--datalake-formats"                 = "iceberg"
-    "--conf"                             = local.spark_conf
-    "--extra-py-files"                   = "s3://${var.artifacts_bucket_name}/${aws_s3_object.package.key}"
-    "--enable-job-insights"              = "true"
-    "--enable-metrics"                   = "true"
-    "--enable-observability-metrics"     = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--enable-continuous-log-filter"     = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.jobs.name
-    "--job-bookmark-option"              = "job-bookmark-disable"
-    "--TempDir"                          = "s3://${var.artifacts_bucket_name}/glue/tmp/"
-    "--runs_location"                    = local.runs_location
-    "--glue_catalog"                     = var.glue_catalog_name
-    "--s3tables_catalog"                 = var.s3tables_catalog_name
-  }
-
-  ingest_arguments = merge(local.common_arguments, {
-    "--rejects_location" = local.rejects_location
-    "--staging_location" = local.staging_location
-  })
-  view_arguments = merge(local.common_arguments, {
-    "--definer_role_arn" = var.definer_role_arn
-    },
+  common_arguments = merge(local.job_arguments.arguments.common, { "--conf" = local.spark_conf })
+  ingest_arguments = merge(local.common_arguments, local.job_arguments.arguments.ingest)
+  view_arguments = merge(local.common_arguments, local.job_arguments.arguments.views,
+    { "--definer_role_arn" = var.definer_role_arn },
     # Views over target s3tables name the table as "s3tablescatalog/<bucket>".ns.table (Athena) and
     # carry its ARN in the federated catalog: both need the bucket's name.
-    local.s3tables_enabled ? { "--s3tables_table_bucket" = var.s3tables_table_bucket_name } : {},
+    local.s3tables_enabled ? local.job_arguments.arguments.views_s3tables : {},
   )
 }
 

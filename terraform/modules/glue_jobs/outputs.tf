@@ -45,17 +45,17 @@ output "spark_conf" {
 
 output "runs_location" {
   description = "s3:// URI of the run records and job reports."
-  value       = local.runs_location
+  value       = local.common_arguments["--runs_location"]
 }
 
 output "rejects_location" {
   description = "s3:// URI of the rejected rows."
-  value       = local.rejects_location
+  value       = local.ingest_arguments["--rejects_location"]
 }
 
 output "staging_location" {
   description = "s3:// URI under which the ingest job stages the exact source version it reads."
-  value       = local.staging_location
+  value       = local.ingest_arguments["--staging_location"]
 }
 
 output "log_group_name" {
