@@ -108,8 +108,6 @@ module "recorder" {
   description          = "lakepipe: merge the jobs' reports into the run record (called by the state machine)"
   handler              = "run_recorder.handler.lambda_handler"
   zip_path             = var.lambda_zip_path
-  runtime              = var.runtime
-  memory_size          = 256
   timeout_seconds      = 60
   reserved_concurrency = var.recorder_reserved_concurrency
   kms_key_arn          = var.kms_key_arn

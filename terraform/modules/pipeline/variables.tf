@@ -146,17 +146,6 @@ variable "alarm_period_seconds" {
   }
 }
 
-variable "runtime" {
-  description = "Lambda runtime of the run recorder."
-  type        = string
-  default     = "python3.11"
-
-  validation {
-    condition     = contains(["python3.11", "python3.12"], var.runtime)
-    error_message = "runtime must be python3.11 or python3.12."
-  }
-}
-
 variable "log_level" {
   description = "LOG_LEVEL of the run recorder."
   type        = string
@@ -183,9 +172,4 @@ variable "recorder_reserved_concurrency" {
   description = "Reserved concurrent executions of the run recorder (one call per finished run)."
   type        = number
   default     = 20
-
-  validation {
-    condition     = var.recorder_reserved_concurrency >= 1
-    error_message = "recorder_reserved_concurrency must be at least 1."
-  }
 }

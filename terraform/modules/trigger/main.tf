@@ -45,9 +45,6 @@ module "function" {
   description          = "lakepipe: S3 ObjectCreated (CSV under a dataset prefix) -> StartExecution of the pipeline"
   handler              = "s3_trigger.handler.lambda_handler"
   zip_path             = var.lambda_zip_path
-  runtime              = var.runtime
-  memory_size          = var.memory_size
-  timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency
   kms_key_arn          = var.kms_key_arn
   log_retention_days   = var.log_retention_days

@@ -111,48 +111,10 @@ variable "kms_key_arn" {
   }
 }
 
-variable "runtime" {
-  description = "Lambda runtime (python3.11 matches Glue 5.0)."
-  type        = string
-  default     = "python3.11"
-
-  validation {
-    condition     = contains(["python3.11", "python3.12"], var.runtime)
-    error_message = "runtime must be python3.11 or python3.12."
-  }
-}
-
-variable "memory_size" {
-  description = "Lambda memory in MB."
-  type        = number
-  default     = 256
-
-  validation {
-    condition     = var.memory_size >= 128 && var.memory_size <= 10240
-    error_message = "memory_size must be between 128 and 10240."
-  }
-}
-
-variable "timeout_seconds" {
-  description = "Lambda timeout in seconds."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = var.timeout_seconds >= 3 && var.timeout_seconds <= 900
-    error_message = "timeout_seconds must be between 3 and 900."
-  }
-}
-
 variable "reserved_concurrency" {
   description = "Reserved concurrent executions of the trigger."
   type        = number
   default     = 10
-
-  validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1."
-  }
 }
 
 variable "maximum_retry_attempts" {
