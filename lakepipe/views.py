@@ -51,6 +51,11 @@ P_MANAGED_BY = "lakepipe.managed_by"
 P_SPLIT_VALUE = "lakepipe.split_value"
 P_COLUMN_MAP = "lakepipe.column_map"
 P_HASH = "lakepipe.definition_sha256"
+# The table state a view was built from (Iceberg's sequence number of its snapshot): view jobs of
+# overlapping executions may finish in any order, and a view built from an older state never replaces
+# one built from a newer state.
+P_TABLE_SEQUENCE = "lakepipe.table_sequence_number"
+VIEW_WRITE_ATTEMPTS = 10  # create/update races with another view job: re-read, decide again (~30 s)
 VIEW_STATUS_DEADLINE_S = 300.0  # how long Glue may take to validate one view's dialects
 SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
 ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
@@ -78,12 +83,22 @@ def discover_target(sts_client, region: str) -> CatalogTarget:
     return CatalogTarget(partition=partition, region=region, account=ident["Account"])
 
 
-def split_keys(spark, spec: DatasetSpec, table: str) -> dict[str, list[str]]:
-    """One pass: distinct (split, key) pairs, grouped in the driver."""
+def table_state(spark, table: str) -> tuple[int | None, int]:
+    """(snapshot id, sequence number) of the table's current state; (None, 0) before its first snapshot."""
+    row = spark.sql(f"SELECT latest_snapshot_id, latest_sequence_number FROM {table}.metadata_log_entries "
+                    "ORDER BY latest_sequence_number DESC NULLS LAST, timestamp DESC LIMIT 1").first()
+    if row is None or row[0] is None:
+        return None, 0
+    return int(row[0]), int(row[1] or 0)
+
+
+def split_keys(spark, spec: DatasetSpec, table: str, snapshot_id: int | None = None) -> dict[str, list[str]]:
+    """One pass over one table state: distinct (split, key) pairs, grouped in the driver."""
     from pyspark.sql import functions as F
 
+    reader = spark.read if snapshot_id is None else spark.read.option("snapshot-id", str(snapshot_id))
     rows = (
-        spark.table(table)
+        reader.table(table)
         .where(F.col(spec.split_column).isNotNull() & F.col(spec.key_column).isNotNull())
         .select(spec.split_column, spec.key_column)
         .distinct()
@@ -116,7 +131,7 @@ def check_spark(spark, catalog: str, view: ViewDefinition, sql: str) -> None:
 
 
 def table_input(spec: DatasetSpec, view: ViewDefinition, spark_sql: str, trino_sql: str, definer: str,
-                base_arn: str) -> dict[str, Any]:
+                base_arn: str, table_sequence: int = 0) -> dict[str, Any]:
     payload = {
         "spark": spark_sql,
         "trino": trino_sql,
@@ -137,6 +152,7 @@ def table_input(spec: DatasetSpec, view: ViewDefinition, spark_sql: str, trino_s
             P_SPLIT_VALUE: view.split_value,
             P_COLUMN_MAP: json.dumps(view.column_map, ensure_ascii=False, sort_keys=True),
             P_HASH: definition_sha256(payload),
+            P_TABLE_SEQUENCE: str(table_sequence),
         },
         # Both dialects resolve to these columns; Glue needs them for the SPARK representation.
         "StorageDescriptor": {"Columns": [{"Name": c, "Type": "string"} for c in view.columns]},
@@ -194,12 +210,67 @@ def _status_reasons(status: dict[str, Any]) -> str:
     return "; ".join(reasons)
 
 
-def _failed_create_of(glue, database: str, name: str, dataset: str) -> bool:
-    """Is this table the empty table a failed CREATE of one of this dataset's views left behind?"""
+def _own_create_state(glue, database: str, name: str, dataset: str) -> str | None:
+    """For the empty table Glue keeps while it creates a view: the state of that CREATE when it is one of
+    this dataset's views (IN_PROGRESS, SUCCESS, FAILED, STOPPED), else None."""
     status = glue.get_table(DatabaseName=database, Name=name, IncludeStatusDetails=True)["Table"].get("Status") or {}
     requested = (status.get("Details") or {}).get("RequestedChange") or {}
-    return (status.get("Action") == "CREATE" and status.get("State") in ("FAILED", "STOPPED")
-            and (requested.get("Parameters") or {}).get(P_MANAGED_BY) == dataset)
+    if status.get("Action") == "CREATE" and (requested.get("Parameters") or {}).get(P_MANAGED_BY) == dataset:
+        return status.get("State")
+    return None
+
+
+def _current(glue, database: str, name: str) -> dict[str, Any] | None:
+    try:
+        return glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+
+
+def _sequence(table: dict[str, Any]) -> int:
+    try:
+        return int((table.get("Parameters") or {}).get(P_TABLE_SEQUENCE, -1))
+    except ValueError:
+        return -1
+
+
+def write_view(glue, db: str, tin: dict[str, Any], spec: DatasetSpec, current: dict[str, Any] | None,
+               table_sequence: int, *, sleep=time.sleep) -> str:
+    """Create or update one view; returns the action. Optimistic, as Iceberg's GlueCatalog commits: an
+    update names the VersionId it read, and a lost race (the view created or changed meanwhile) re-reads
+    the view and decides again. A view built from a newer table state is left as it is ("superseded")."""
+    name = tin["Name"]
+    for attempt in range(VIEW_WRITE_ATTEMPTS):
+        if attempt:
+            sleep(min(5.0, 0.2 * 2 ** attempt))
+            current = _current(glue, db, name)
+        if current is not None and not current.get("Parameters"):
+            state = _own_create_state(glue, db, name, spec.name)
+            if state == "IN_PROGRESS":
+                log.info("%s.%s: another view job is creating it; waiting", db, name)
+                continue
+            if state in ("FAILED", "STOPPED"):
+                glue.delete_table(DatabaseName=db, Name=name)
+                log.info("%s.%s: removed the empty table of its failed creation", db, name)
+                current = None
+        try:
+            if current is None:
+                glue.create_table(DatabaseName=db, TableInput=tin)
+                return "created"
+            params = current.get("Parameters") or {}
+            if params.get(P_MANAGED_BY) != spec.name:
+                return "conflict"
+            if params.get(P_HASH) == tin["Parameters"][P_HASH]:
+                return "unchanged"
+            if _sequence(current) > table_sequence:
+                return "superseded"
+            glue.update_table(DatabaseName=db, TableInput=tin, VersionId=current["VersionId"])
+            return "updated"
+        except (glue.exceptions.AlreadyExistsException, glue.exceptions.ConcurrentModificationException) as e:
+            log.warning("%s.%s: another view job wrote it first (%s); reading it again", db, name,
+                        e.response["Error"]["Code"])
+    raise ViewJobError(f"view {db}.{name}: still changing under other view jobs after {VIEW_WRITE_ATTEMPTS} "
+                       "attempts")
 
 
 def _existing_tables(glue, database: str) -> dict[str, dict[str, Any]]:
@@ -239,12 +310,13 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     table = table_name(spec, glue_catalog, s3tables_catalog)
     # Two-part names (target glue) resolve in the Glue catalog, as they do for the view's readers.
     catalog = glue_catalog
-    keys_by_split = split_keys(spark, spec, table)
+    snapshot_id, sequence = table_state(spark, table)
+    keys_by_split = split_keys(spark, spec, table, snapshot_id)
     names = view_names(keys_by_split, spec.view_prefix)
     db = spec.views_database
     existing = _existing_tables(glue, db)
 
-    report: dict[str, Any] = {"views": [], "dropped": []}
+    report: dict[str, Any] = {"table_sequence_number": sequence, "views": [], "dropped": []}
     conflicts: list[str] = []
     failed: list[str] = []
     wanted: set[str] = set()
@@ -254,29 +326,16 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
         check_sizes(view, spark_sql, trino_sql)
         check_trino(trino_sql, view.columns)
         check_spark(spark, catalog, view, spark_sql)
-        tin = table_input(spec, view, spark_sql, trino_sql, definer_role_arn, base_arn)
+        tin = table_input(spec, view, spark_sql, trino_sql, definer_role_arn, base_arn, sequence)
         wanted.add(view.view_name)
-        current = existing.get(view.view_name)
-        if current is not None and not current.get("Parameters") and _failed_create_of(glue, db, view.view_name,
-                                                                                      spec.name):
-            glue.delete_table(DatabaseName=db, Name=view.view_name)
-            log.info("%s.%s: removed the empty table of its failed creation", db, view.view_name)
-            current = None
         try:
-            if current is None:
-                glue.create_table(DatabaseName=db, TableInput=tin)
-                action = "created"
-            elif (current.get("Parameters") or {}).get(P_MANAGED_BY) != spec.name:
+            action = write_view(glue, db, tin, spec, existing.get(view.view_name), sequence)
+            if action == "conflict":
                 conflicts.append(f"{db}.{view.view_name}")
                 log.error("%s.%s exists and is not managed by dataset %s; left untouched", db, view.view_name,
                           spec.name)
                 continue
-            elif (current.get("Parameters") or {}).get(P_HASH) == tin["Parameters"][P_HASH]:
-                action = "unchanged"
-            else:
-                glue.update_table(DatabaseName=db, TableInput=tin)
-                action = "updated"
-            if action != "unchanged":
+            if action in ("created", "updated"):
                 wait_for_view(glue, db, view.view_name, deadline_s=view_status_deadline_s)
         except (ViewJobError, ClientError) as e:
             # Glue refuses a view at once (e.g. Lake Formation prerequisites) or fails it asynchronously.
@@ -291,7 +350,7 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     for name, t in sorted(existing.items()):
         params = t.get("Parameters") or {}
         if (params.get(P_MANAGED_BY) == spec.name and t.get("TableType") == "VIRTUAL_VIEW"
-                and name not in wanted):
+                and name not in wanted and _sequence(t) <= sequence):
             glue.delete_table(DatabaseName=db, Name=name)
             report["dropped"].append(f"{db}.{name}")
             log.info("dropped %s.%s (split value %r is gone)", db, name, params.get(P_SPLIT_VALUE))

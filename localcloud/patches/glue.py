@@ -10,6 +10,10 @@
   explicitly set ExecutionClass is returned now.
 - UpdateJob is not implemented (500): implemented with AWS's semantics (JobUpdate replaces the definition;
   omitted fields are reset).
+- UpdateTable ignores `VersionId` ("The version ID at which to update the table contents"): an update naming
+  a version that is no longer the table's current one now fails with ConcurrentModificationException, the
+  optimistic lock Iceberg's GlueCatalog and the view job rely on. Checks and updates of one endpoint are
+  serialised, so two writers that read the same version cannot both win.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.glue import models as glue_models
 from moto.glue import responses as glue_responses
 from moto.glue.exceptions import ConcurrentRunsExceededException
@@ -164,7 +169,26 @@ def update_job(self) -> str:
     return json.dumps({"JobName": name})
 
 
+_table_versions = threading.Lock()
+_orig_update_table = glue_responses.GlueResponse.update_table
+
+
+def update_table(self):
+    version = self.parameters.get("VersionId")
+    with _table_versions:
+        if version is not None:
+            database = self.parameters.get("DatabaseName")
+            name = (self.parameters.get("TableInput") or {}).get("Name")
+            current = str(self.glue_backend.get_table(database, name).as_dict()["VersionId"])
+            if str(version) != current:
+                raise JsonRESTError("ConcurrentModificationException",
+                                    f"Table {database}.{name} was modified: version {version} is not the current "
+                                    f"version {current}")
+        return _orig_update_table(self)
+
+
 def apply() -> None:
+    glue_responses.GlueResponse.update_table = update_table
     glue_models.FakeJob.start_job_run = _start_job_run
     glue_models.FakeJob.__init__ = _job_init
     glue_models.FakeJob.as_dict = _job_as_dict

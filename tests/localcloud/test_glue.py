@@ -83,3 +83,21 @@ def test_get_job_omits_unset_execution_class_and_update_job_works(ep):
     assert job["DefaultArguments"] == {"--y": "2"}
     assert job["Command"]["ScriptLocation"] == "s3://b/t.py"
     assert job["ExecutionClass"] == "FLEX"
+
+
+def test_update_table_with_a_stale_version_id_is_refused(ep):
+    """AWS UpdateTable: VersionId = "the version ID at which to update the table contents"; a writer that read
+    an older version loses (ConcurrentModificationException) and the table keeps the winner's content."""
+    glue = ep.client("glue")
+    glue.create_database(DatabaseInput={"Name": "versions_db"})
+    glue.create_table(DatabaseName="versions_db", TableInput={"Name": "t", "Parameters": {"v": "0"}})
+    read = glue.get_table(DatabaseName="versions_db", Name="t")["Table"]["VersionId"]
+    glue.update_table(DatabaseName="versions_db", TableInput={"Name": "t", "Parameters": {"v": "a"}}, VersionId=read)
+    with pytest.raises(glue.exceptions.ConcurrentModificationException, match="not the current version"):
+        glue.update_table(DatabaseName="versions_db", TableInput={"Name": "t", "Parameters": {"v": "b"}},
+                          VersionId=read)
+    table = glue.get_table(DatabaseName="versions_db", Name="t")["Table"]
+    assert table["Parameters"] == {"v": "a"} and table["VersionId"] != read
+    # Without VersionId an update is unconditional, as on AWS.
+    glue.update_table(DatabaseName="versions_db", TableInput={"Name": "t", "Parameters": {"v": "c"}})
+    assert glue.get_table(DatabaseName="versions_db", Name="t")["Table"]["Parameters"] == {"v": "c"}

@@ -204,3 +204,34 @@ def test_s3tables_dataset_gets_views_naming_its_table_per_engine(spark, glue, s3
     again = run_views(spark, spec, glue=glue, target=TARGET, definer_role_arn=DEFINER, glue_catalog=CATALOG,
                       s3tables_catalog=s3tables_catalog, s3tables_table_bucket=S3T_BUCKET)
     assert [v["action"] for v in again["views"]] == ["unchanged", "unchanged"]
+
+
+def test_a_view_job_that_read_an_older_table_state_never_replaces_a_newer_view(spark, glue, tmp_path, monkeypatch):
+    """Overlapping executions: the view job of an earlier load may finish last. It built its views from an
+    older snapshot (fewer keys), and must leave the newer views as they are."""
+    import lakepipe.views as views_module
+
+    raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
+    spec = parse_spec({**raw, "name": "ordered", "table": "ordered", "view_prefix": "ordered_view_"})
+    cols = list(spec.data_columns)
+    ingest(spark, spec, write_csv(tmp_path / "a.csv", cols, [["X", "i", "", "", "k1", "1"]]), "o1", tmp_path)
+    table = f"{CATALOG}.{spec.database}.{spec.table}"
+    older = views_module.table_state(spark, table)
+    first = views(spark, spec, glue)
+    assert first["table_sequence_number"] == older[1] and older[1] >= 1
+
+    ingest(spark, spec, write_csv(tmp_path / "b.csv", cols, [["X", "i", "", "", "k2", "2"]]), "o2", tmp_path)
+    newer = views(spark, spec, glue)
+    assert newer["table_sequence_number"] > older[1]
+    assert [v["action"] for v in newer["views"]] == ["updated"]
+    name = newer["views"][0]["view"].split(".")[1]
+
+    def columns() -> list[str]:
+        t = glue.get_table(DatabaseName=spec.views_database, Name=name)["Table"]
+        return [c["Name"] for c in t["StorageDescriptor"]["Columns"]]
+
+    assert "k2" in columns()
+    monkeypatch.setattr(views_module, "table_state", lambda _spark, _table: older)
+    late = views(spark, spec, glue)
+    assert [v["action"] for v in late["views"]] == ["superseded"]
+    assert "k2" in columns()

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from lakepipe.views import P_MANAGED_BY, ViewJobError, _failed_create_of, wait_for_view
+from lakepipe.views import P_MANAGED_BY, ViewJobError, _own_create_state, wait_for_view
 
 REQUEST = {"DatabaseName": "marts", "Name": "v", "IncludeStatusDetails": True}
 
@@ -85,12 +85,12 @@ def test_table_without_status_has_nothing_pending(glue):
     wait_for_view(glue, "marts", "v", clock=Clock())
 
 
-@pytest.mark.parametrize("response, ours", [
-    (status("FAILED", params={P_MANAGED_BY: "ds"}), True),
-    (status("FAILED", params={P_MANAGED_BY: "other"}), False),
-    (status("FAILED", action="UPDATE", params={P_MANAGED_BY: "ds"}), False),
-    (status("SUCCESS", params={P_MANAGED_BY: "ds"}), False),
+@pytest.mark.parametrize("response, state", [
+    (status("FAILED", params={P_MANAGED_BY: "ds"}), "FAILED"),
+    (status("IN_PROGRESS", params={P_MANAGED_BY: "ds"}), "IN_PROGRESS"),
+    (status("FAILED", params={P_MANAGED_BY: "other"}), None),
+    (status("FAILED", action="UPDATE", params={P_MANAGED_BY: "ds"}), None),
 ])
-def test_only_our_failed_create_is_recognised(glue, response, ours):
+def test_only_our_create_is_recognised(glue, response, state):
     glue.stub.add_response("get_table", response, REQUEST)
-    assert _failed_create_of(glue, "marts", "v", "ds") is ours
+    assert _own_create_state(glue, "marts", "v", "ds") == state

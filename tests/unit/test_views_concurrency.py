@@ -1,0 +1,82 @@
+"""Overlapping view jobs: each create/update is optimistic (VersionId), a lost race is re-read and decided
+again, and a view built from an older table state never replaces one built from a newer state. A botocore
+Stubber plays Glue and checks the exact requests."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from lakepipe.spec import parse_spec
+from lakepipe.views import P_HASH, P_MANAGED_BY, P_TABLE_SEQUENCE, ViewJobError, write_view
+
+SPEC = parse_spec({"name": "ds", "raw_prefix": "incoming/ds/", "database": "lake", "table": "t",
+                   "view_database": "marts"})
+
+
+def tin(sequence: int, digest: str = "new") -> dict:
+    return {"Name": "v", "TableType": "VIRTUAL_VIEW",
+            "Parameters": {P_MANAGED_BY: "ds", P_HASH: digest, P_TABLE_SEQUENCE: str(sequence)}}
+
+
+def view(sequence: int, digest: str, version: str = "1", managed_by: str = "ds") -> dict:
+    return {"Name": "v", "DatabaseName": "marts", "VersionId": version,
+            "Parameters": {P_MANAGED_BY: managed_by, P_HASH: digest, P_TABLE_SEQUENCE: str(sequence)}}
+
+
+@pytest.fixture
+def glue():
+    client = boto3.client("glue", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        client.stub = stub
+        yield client
+        stub.assert_no_pending_responses()
+
+
+def test_an_update_names_the_version_it_read_and_a_lost_race_is_decided_again(glue):
+    mine = tin(7)
+    glue.stub.add_client_error("update_table", "ConcurrentModificationException",
+                               expected_params={"DatabaseName": "marts", "TableInput": mine, "VersionId": "3"})
+    glue.stub.add_response("get_table", {"Table": view(6, "other", version="4")},
+                           {"DatabaseName": "marts", "Name": "v"})
+    glue.stub.add_response("update_table", {},
+                           {"DatabaseName": "marts", "TableInput": mine, "VersionId": "4"})
+    sleeps: list[float] = []
+    assert write_view(glue, "marts", mine, SPEC, view(5, "old", version="3"), 7, sleep=sleeps.append) == "updated"
+    assert len(sleeps) == 1
+
+
+def test_a_view_from_a_newer_table_state_is_never_replaced(glue):
+    # Created by another job between our listing and our create: re-read, and it is newer than ours.
+    glue.stub.add_client_error("create_table", "AlreadyExistsException")
+    glue.stub.add_response("get_table", {"Table": view(9, "theirs")}, {"DatabaseName": "marts", "Name": "v"})
+    assert write_view(glue, "marts", tin(7), SPEC, None, 7, sleep=lambda _s: None) == "superseded"
+
+
+def test_same_definition_is_unchanged_and_a_foreign_table_is_a_conflict(glue):
+    assert write_view(glue, "marts", tin(7, "same"), SPEC, view(3, "same"), 7) == "unchanged"
+    assert write_view(glue, "marts", tin(7), SPEC, view(3, "x", managed_by="other"), 7) == "conflict"
+
+
+def test_a_create_in_progress_by_another_job_is_waited_for(glue):
+    empty = {"Name": "v", "DatabaseName": "marts", "VersionId": "1"}
+    in_progress = {"Table": {**empty, "Status": {"Action": "CREATE", "State": "IN_PROGRESS", "Details": {
+        "RequestedChange": {"Name": "v", "Parameters": {P_MANAGED_BY: "ds"}}}}}}
+    glue.stub.add_response("get_table", in_progress, {"DatabaseName": "marts", "Name": "v",
+                                                      "IncludeStatusDetails": True})
+    glue.stub.add_response("get_table", {"Table": view(7, "new")}, {"DatabaseName": "marts", "Name": "v"})
+    assert write_view(glue, "marts", tin(7), SPEC, empty, 7, sleep=lambda _s: None) == "unchanged"
+
+
+def test_the_retries_are_bounded(glue):
+    from lakepipe.views import VIEW_WRITE_ATTEMPTS
+
+    glue.stub.add_client_error("update_table", "ConcurrentModificationException")
+    for _ in range(VIEW_WRITE_ATTEMPTS - 1):
+        glue.stub.add_response("get_table", {"Table": view(1, "old", version="2")})
+        glue.stub.add_client_error("update_table", "ConcurrentModificationException")
+    sleeps: list[float] = []
+    with pytest.raises(ViewJobError, match="still changing"):
+        write_view(glue, "marts", tin(7), SPEC, view(1, "old"), 7, sleep=sleeps.append)
+    assert len(sleeps) == VIEW_WRITE_ATTEMPTS - 1 and max(sleeps) <= 5.0
