@@ -3,7 +3,9 @@
 LOCALCLOUD_PORT      port on 127.0.0.1 (default 4566, LocalStack's)
 LOCALCLOUD_DIR       pid, endpoint.log and state/ (default ./.localcloud)
 LOCALCLOUD_GLUE_RUNNER  "module:function" replacing localcloud.glue.runner.run_glue_script (tests)
-LOCALCLOUD_GLUE_WORKERS how many Glue job runs execute at once (default 1; queued runs stay STARTING)
+LOCALCLOUD_GLUE_WORKERS how many Glue job runs execute at once (default 2; queued runs stay STARTING); also how
+                     many warm Spark drivers the local Glue executor keeps (localcloud/glue/pool.py)
+LOCALCLOUD_GLUE_WARM `on` (default): Glue runs reuse warm drivers; `off`: one new driver process (and JVM) per run
 LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY seconds between retries of a failed asynchronous invocation (default 1)
 LOCALCLOUD_IAM       `on` (default): identity policies are evaluated on every request not signed with an admin
                      key; `off`: nothing is evaluated (debugging)
@@ -28,6 +30,7 @@ class Settings:
     glue_runner: str
     glue_workers: int
     lambda_async_retry_delay: float
+    glue_warm: bool = True
     iam_enabled: bool = True
     iam_admin_keys: frozenset[str] = frozenset({"test", "testing"})
 
@@ -53,20 +56,21 @@ def load() -> Settings:
         port=int(os.environ.get("LOCALCLOUD_PORT", DEFAULT_PORT)),
         home=Path(os.environ.get("LOCALCLOUD_DIR", ".localcloud")).resolve(),
         glue_runner=os.environ.get("LOCALCLOUD_GLUE_RUNNER", "localcloud.glue.runner:run_glue_script"),
-        glue_workers=max(1, int(os.environ.get("LOCALCLOUD_GLUE_WORKERS", "1"))),
+        glue_workers=max(1, int(os.environ.get("LOCALCLOUD_GLUE_WORKERS", "2"))),
+        glue_warm=_on_off("LOCALCLOUD_GLUE_WARM", os.environ.get("LOCALCLOUD_GLUE_WARM", "on")),
         lambda_async_retry_delay=float(os.environ.get("LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY", "1")),
-        iam_enabled=_iam_enabled(os.environ.get("LOCALCLOUD_IAM", "on")),
+        iam_enabled=_on_off("LOCALCLOUD_IAM", os.environ.get("LOCALCLOUD_IAM", "on")),
         iam_admin_keys=frozenset(k.strip() for k in os.environ.get("LOCALCLOUD_IAM_ADMIN_KEYS", "test,testing").split(",")
                                  if k.strip()),
     )
 
 
-def _iam_enabled(value: str) -> bool:
+def _on_off(name: str, value: str) -> bool:
     if value.lower() in ("on", "true", "1"):
         return True
     if value.lower() in ("off", "false", "0"):
         return False
-    raise ValueError(f"LOCALCLOUD_IAM must be on or off, not {value!r}")
+    raise ValueError(f"{name} must be on or off, not {value!r}")
 
 
 _current: Settings | None = None

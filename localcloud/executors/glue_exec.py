@@ -3,7 +3,8 @@
 The runner is `localcloud.glue.runner.run_glue_script(script_location, arguments, *, endpoint_url, state_dir,
 timeout_s, log_path) -> GlueRunResult(state, error_message, started_on, completed_on)`; LOCALCLOUD_GLUE_RUNNER
 ("module:function") replaces it (tests use fakes). At most LOCALCLOUD_GLUE_WORKERS runs execute at once;
-the others wait in STARTING, as runs waiting for capacity do on AWS.
+the others wait in STARTING, as runs waiting for capacity do on AWS. The runner runs each job script in one of
+as many warm Spark drivers (localcloud/glue/pool.py); `shutdown()` stops them.
 
 With IAM enforcement on, the run executes as the job's Role: Glue assumes it (trust: glue.amazonaws.com,
 aws:SourceAccount/aws:SourceArn = the job) and the runner receives the credentials (`credentials`), which the
@@ -61,6 +62,13 @@ def _utc(value: Any) -> datetime | None:
 
 def submit(job: Any, run: Any) -> None:
     _executor().submit(_execute, job, run)
+
+
+def shutdown() -> None:
+    """Stop the warm Spark drivers (the endpoint's shutdown): each stops its SparkContext, else is killed."""
+    from localcloud.glue import pool
+
+    pool.shutdown_shared()
 
 
 def _execute(job: Any, run: Any) -> None:

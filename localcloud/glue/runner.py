@@ -9,8 +9,9 @@ endpoint's StartJobRun) sign everything done for the job: the script's boto3, fe
 modules, the S3 mirror Spark reads and writes through, and the Glue catalog sync; without them (manual runs,
 tests) the endpoint's admin keys are used.
 
-One run = one ``python -m localcloud.glue.driver`` subprocess (its own JVM), so a crashing or
-hanging job never takes the endpoint down and a timeout can kill it whole.
+The job script runs in a driver process of localcloud.glue.pool (its own process group and JVM, warm
+across runs, or one per run with LOCALCLOUD_GLUE_WARM=0), so a crashing or hanging job never takes the
+endpoint down and a timeout can kill its driver whole.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,11 +28,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from localcloud.glue import catalog_sync
+from localcloud.glue import pool as glue_pool
 from localcloud.glue.conf import parse_conf_argument, repoint
 from localcloud.glue.s3sync import Mirror, read_journal, s3_uris
 
 DEFAULT_REGION = "us-east-1"
-KILL_GRACE_S = 10
 # Arguments whose s3:// URIs are not mirrored for Spark: fetched separately (scripts, modules,
 # jars, files), replaced by local catalogs (--conf), or Glue's own scratch space.
 NOT_MIRRORED = {"--conf", "--extra-py-files", "--extra-jars", "--extra-files", "--scriptLocation", "--TempDir",
@@ -147,20 +146,6 @@ def session_admin_s3tables(endpoint_url: str, region: str):
                         aws_secret_access_key=ADMIN_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the driver and its JVM (own process group), SIGKILL if still there after a grace period."""
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def run_glue_script(script_location: str, arguments: dict[str, str], *, endpoint_url: str, state_dir: Path,
                     timeout_s: int, log_path: Path, job_name: str | None = None, job_run_id: str | None = None,
                     region: str | None = None, role_arn: str | None = None,
@@ -270,28 +255,18 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
 
     state, error = "FAILED", None
     t = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "localcloud.glue.driver", str(spec_path)], cwd=work,
-                            env=_subprocess_env(endpoint_url, region, credentials), stdin=subprocess.DEVNULL, stdout=log.f,
-                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        try:
-            rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            state, error = "TIMEOUT", f"Job run timed out: it ran longer than its timeout of {timeout_s} seconds"
-            rc = None
+        outcome = glue_pool.shared().run(spec, spec_path, env=_subprocess_env(endpoint_url, region, credentials),
+                                         cwd=work, log_file=log.f, timeout_s=max(1.0, deadline - time.monotonic()))
         timings["driver_s"] = round(time.monotonic() - t, 2)
-        if rc is not None:
-            try:
-                result = json.loads(result_path.read_text())
-                state, error = result["state"], result["error_message"]
-                timings.update(result.get("timings", {}))
-            except (OSError, ValueError):
-                state = "FAILED"
-                error = f"the job's driver process ended with exit code {rc} without a result (see the run log)"
+        timings.update(outcome.timings)
+        state, error = outcome.state, outcome.error_message
+        if state == "TIMEOUT":
+            error = f"Job run timed out: it ran longer than its timeout of {timeout_s} seconds"
+        if outcome.driver:
+            log(f"driver pid {outcome.driver['pid']}: {'new' if outcome.driver['new'] else 'warm'}, "
+                f"run {outcome.driver['runs']} on it")
     finally:
-        if proc.poll() is None:
-            _kill_group(proc)
         # Write back whatever the run did, even when it failed or timed out: on AWS its S3 writes and
         # Iceberg commits would have happened too.
         t = time.monotonic()
