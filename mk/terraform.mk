@@ -5,7 +5,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(CACHE)/checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: tf-check tf-cli-config checkov-venv tf-plan-dev tf-plan-prod tf-plan-snapshots
+.PHONY: tf-check tf-cli-config checkov-venv tf-docs-check tf-plan-dev tf-plan-prod tf-plan-snapshots
 
 tf-cli-config: $(TF_CLI_CONFIG) ## write the project's Terraform CLI config (.cache/terraform/cli.tfrc)
 
@@ -23,6 +23,9 @@ $(CHECKOV_STAMP):
 
 tf-check: $(TF_CLI_CONFIG) $(CHECKOV_STAMP) ## terraform fmt, init+validate (all roots), terraform test (all modules), dev/prod plans vs snapshots, checkov
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) CHECKOV=$(CHECKOV_VENV)/bin/checkov tools/terraform/check.sh
+
+tf-docs-check: $(CHECKOV_STAMP) ## module READMEs' Inputs/Outputs tables match variables.tf and outputs.tf (also in tf-check)
+	$(CHECKOV_VENV)/bin/python tools/terraform/module-docs.py --check terraform/modules/*/
 
 tf-plan-dev: $(TF_CLI_CONFIG) ## offline plan -refresh=false of environments/dev (fake credentials, placeholder build outputs); prints the resource count
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) tools/terraform/plan-offline.sh dev
