@@ -31,9 +31,10 @@ endpoint_identity() { # pid and start time (clock ticks after boot) of the runni
 
 inputs_hash() {
   {
-    find terraform/modules "$root" datasets state_machines glue_jobs -type f \
-      -not -path '*/.terraform/*' -not -path '*/tests/*' -not -path '*/__pycache__/*' -print0 |
-      sort -z | xargs -0 sha256sum
+    # What Terraform reads: configuration (no READMEs, no module tests), the files it loads or uploads.
+    find terraform/modules "$root" -type f \( -name '*.tf' -o -name '*.json' -o -name '*.hcl' \) \
+      -not -path '*/.terraform/*' -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum
+    find datasets state_machines glue_jobs -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
     sha256sum build/lambda/lakepipe_lambda.zip build/glue/lakepipe.zip "$TF_CLI_CONFIG_FILE"
     echo "vars ${vars[*]}"
     endpoint_identity
