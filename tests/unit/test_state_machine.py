@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,42 @@ def test_an_uncaught_recorder_is_detected(asl):
     del broken["States"]["RecordSuccess"]["Catch"]
     with pytest.raises(AssertionError, match="RecordSuccess: a failure here"):
         test_every_failure_after_the_start_is_notified(broken)
+
+
+def _run_prefix(asl: dict, execution_input: dict) -> dict:
+    """Run the states before Ingest in moto's ASL engine (what the local endpoint runs) and return the
+    input Ingest would receive."""
+    import boto3
+    from moto import mock_aws
+    from moto.core.config import default_user_config
+
+    states = {name: dict(asl["States"][name]) for name in ("SourceOrderDefaults", "WithSourceOrder")}
+    states["WithSourceOrder"]["Next"] = "Ingest"
+    states["Ingest"] = {"Type": "Pass", "End": True}  # stands in for the Glue task: its input is the output
+    definition = {"StartAt": asl["StartAt"], "States": states}
+    saved = dict(default_user_config.get("stepfunctions", {}))
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    try:
+        with mock_aws():
+            sfn = boto3.client("stepfunctions", region_name="us-east-1", aws_access_key_id="testing",
+                               aws_secret_access_key="testing")
+            arn = sfn.create_state_machine(name="prefix", definition=json.dumps(definition),
+                                           roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+            run = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
+            for _ in range(200):
+                d = sfn.describe_execution(executionArn=run)
+                if d["status"] != "RUNNING":
+                    break
+                time.sleep(0.05)  # poll of a deadline-bounded wait (200 x 50 ms)
+            assert d["status"] == "SUCCEEDED", d
+            return json.loads(d["output"])
+    finally:
+        default_user_config["stepfunctions"] = saved
+
+
+def test_an_input_without_the_source_order_runs_unordered_instead_of_failing(asl):
+    source = {"bucket": "raw", "key": "incoming/entities/a.csv", "version": "v1", "etag": "e", "size": 1}
+    out = _run_prefix(asl, {"dataset": {"name": "entities"}, "source": source})
+    assert out == {"dataset": {"name": "entities"}, "source": {**source, "sequencer": "", "event_time": ""}}
+    ordered = {**source, "sequencer": "0A", "event_time": "2026-11-30T12:00:00.000Z"}
+    assert _run_prefix(asl, {"dataset": {"name": "entities"}, "source": ordered})["source"] == ordered
