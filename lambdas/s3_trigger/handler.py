@@ -55,7 +55,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         d = decide(record, specs)
         where = {"record_index": index}
         if d.obj is not None:
-            where.update(bucket=d.obj.bucket, key=d.obj.key, version=d.obj.version, size=d.obj.size)
+            where.update(bucket=d.obj.bucket, key=d.obj.key, version=d.obj.version, size=d.obj.size,
+                         sequencer=d.obj.sequencer, event_time=d.obj.event_time)
         if d.dataset is not None:
             where["dataset"] = d.dataset.name
         if d.action == "skip":
