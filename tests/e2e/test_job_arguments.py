@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 
 
 def _tf_var(stack: DeployedStack, name: str) -> str:
-    (value,) = [v.split("=", 1)[1] for v in stack.tf_vars if v.startswith(f"-var={name}=")]
+    prefix = f"-var={name}="
+    (value,) = [v[len(prefix):] for v in stack.tf_vars if v.startswith(prefix)]
     return value
 
 
