@@ -6,8 +6,10 @@
 # resources). So the apply is skipped when nothing it deploys changed since the last successful apply
 # into this same endpoint process: the stamp is a hash of the local root and the modules, the dataset
 # specs, the state machine template, the Glue scripts, the build outputs, the CLI config, the variables,
-# and the endpoint's pid and start time (a restarted endpoint has forgotten everything). LOCAL_TF_FORCE=1
-# applies anyway (to repair what was changed in the endpoint behind Terraform's back).
+# and the endpoint's pid and start time. A restarted endpoint has forgotten everything it held, so the
+# state of the previous apply (kept until `make down`) describes nothing: it is dropped and the stack
+# applied afresh. LOCAL_TF_FORCE=1 applies anyway (to repair what was changed in the endpoint behind
+# Terraform's back).
 # Needs TF_CLI_CONFIG_FILE, LOCALCLOUD_DIR, LOCALCLOUD_PORT (mk/e2e.mk sets them).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +18,7 @@ cd "$repo"
 root=terraform/environments/local
 tf_dir=$LOCALCLOUD_DIR/terraform
 stamp_file=$tf_dir/applied-inputs.sha256
+identity_file=$tf_dir/applied-endpoint
 parallelism=${LOCAL_TF_PARALLELISM:-32}
 vars=(-var "endpoint=http://127.0.0.1:$LOCALCLOUD_PORT")
 export TF_DATA_DIR=$tf_dir/data TF_IN_AUTOMATION=1 AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= \
@@ -49,6 +52,12 @@ if [[ "${LOCAL_TF_FORCE:-0}" != 1 && -n "$current" && -f "$stamp_file" && -f "$L
   exit 0
 fi
 rm -f "$stamp_file"
+identity=$(endpoint_identity) || identity=""
+if [[ -f "$tf_dir/terraform.tfstate" && -f "$identity_file" && "$(cat "$identity_file")" != "$identity" ]]; then
+  echo "deploy-local: the endpoint restarted since the last apply (its resources are gone): applying from an empty state"
+  rm -f "$tf_dir/terraform.tfstate" "$tf_dir/terraform.tfstate.backup"
+fi
+echo "$identity" >"$identity_file" # from here on the state describes this endpoint, even if the apply fails
 
 tf init -input=false -no-color -reconfigure -backend-config="path=$tf_dir/terraform.tfstate" \
   >"$tf_dir/init.log" 2>&1 || { cat "$tf_dir/init.log"; exit 1; }
