@@ -473,7 +473,6 @@ def serve(request_fd: int, reply_fd: int) -> int:
         replies.write(json.dumps(msg) + "\n")
         replies.flush()
 
-    _hide_editable_installs()
     import boto3  # noqa: F401 - imported once here, not by the first run (its modules stay loaded)
 
     import localcloud.glue.catalog_sync

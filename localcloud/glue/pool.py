@@ -246,9 +246,7 @@ class DriverPool:
             except subprocess.TimeoutExpired:
                 return PoolRun("TIMEOUT", None, driver={"pid": proc.pid, "runs": 1, "new": True})
             finally:
-                if proc.poll() is None:
-                    kill_group(proc)
-                processes.untrack(proc)
+                kill_group(proc)  # also the JVM, which outlives a driver that ended by a moment
             result = _read_result(spec)
             if result is None:
                 return PoolRun("FAILED", f"the job's driver process {_exit_text(rc)} without a result "
@@ -311,8 +309,8 @@ class DriverPool:
                 self._starting -= 1
                 self._cond.notify_all()
             if worker is not None:
-                worker.detach(False)
                 worker.kill()
+                worker.detach(True)
             raise
         with self._cond:
             self._starting -= 1
@@ -322,10 +320,12 @@ class DriverPool:
                 self._workers.append(worker)
             self._cond.notify_all()
         if not ready or not ready.get("ready"):
-            worker.detach(False)
-            rc = worker.proc.wait()
-            worker.close()
-            processes.untrack(worker.proc)
+            try:
+                rc = worker.proc.wait(timeout=KILL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                rc = None
+            worker.kill()
+            worker.detach(True)
             reason = (ready or {}).get("error_message") or f"the driver process {_exit_text(rc)} (see the run log)"
             raise DriverStartError(f"the job's Spark driver did not start: {reason}")
         return worker, ready
@@ -351,8 +351,8 @@ class DriverPool:
             worker.send({"spec_path": str(spec_path), "env": env, "cwd": str(cwd)})
             reply = worker.receive(deadline)
         except TimeoutError:
-            worker.detach(False)
             worker.kill()
+            worker.detach(True)  # its output up to the kill is in the run's log
             self._release(worker, reusable=False)
             return PoolRun("TIMEOUT", None, timings, info)
         except OSError as e:  # the request pipe broke: the worker died between runs
@@ -363,8 +363,8 @@ class DriverPool:
                 rc = worker.proc.wait(timeout=KILL_GRACE_S)
             except subprocess.TimeoutExpired:
                 rc = None
-            worker.detach(False)
             worker.kill()
+            worker.detach(True)
             self._release(worker, reusable=False)
             return PoolRun("FAILED", f"the job's driver process {_exit_text(rc)} during the run (see the run log)",
                            timings, info)

@@ -322,3 +322,18 @@ def test_the_endpoint_stops_its_warm_drivers(tmp_path):
         stop()
     assert wait_for(lambda: not group_members(driver_pid), 30, "the driver to stop with the endpoint")
     assert not os.path.exists(f"/proc/{driver_pid}")
+
+
+@pytest.mark.timeout(600)
+def test_cold_mode_starts_a_driver_per_run(tmp_path):
+    p = DriverPool(1, warm=False)  # LOCALCLOUD_GLUE_WARM=0
+    runs = Runs(tmp_path, p)
+    first, seen1, log, _ = runs.run(SIMPLE)
+    assert first.state == "SUCCEEDED", log[-3000:]
+    second, seen2, log, _ = runs.run(SIMPLE)
+    assert second.state == "SUCCEEDED", log[-3000:]
+    assert seen1["pid"] != seen2["pid"] and second.driver == {"pid": seen2["pid"], "runs": 1, "new": True}
+    assert group_members(seen1["pid"]) == [] and group_members(seen2["pid"]) == []
+    hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=20)
+    assert hung.state == "TIMEOUT", log[-2000:]
+    assert group_members(hung.driver["pid"]) == []
