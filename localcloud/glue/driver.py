@@ -90,11 +90,12 @@ def _static_sql_keys(jvm) -> frozenset[str]:
     return frozenset(keys.get(sql_conf))
 
 
-def build_root_session(spec: dict):
+def build_root_session(spec: dict, warehouse_dir: Path | None = None):
     """The driver's SparkContext (and root session) built with the STATIC settings of ``spec``.
 
     The JVM is started first with everything that is not a spark.sql. key, so Spark itself can tell which
     spark.sql. keys are static (those join the context's conf; the others are left to the run's session).
+    ``warehouse_dir``: the session catalog's warehouse (a warm worker's own, as it drops what runs left there).
     Returns (root session, static SQL keys, signature)."""
     from pyspark import SparkConf, SparkContext
 
@@ -104,6 +105,8 @@ def build_root_session(spec: dict):
     launch.update({k: str(v) for k, v in spec.get("spark_conf", {}).items() if not k.startswith("spark.sql.")})
     if spec.get("jars"):
         launch["spark.jars"] = ",".join(spec["jars"])
+    if warehouse_dir is not None:
+        launch["spark.sql.warehouse.dir"] = str(warehouse_dir)
     SparkContext._ensure_initialized(conf=SparkConf(loadDefaults=False).setAll(
         spark_runtime.session_conf(DRIVER_APP_NAME, {}, launch).items()))
     static_sql_keys = _static_sql_keys(SparkContext._jvm)
@@ -483,7 +486,7 @@ def serve(request_fd: int, reply_fd: int) -> int:
         return 0
     t0 = time.monotonic()
     try:
-        root, static_sql_keys, signature = build_root_session(build)
+        root, static_sql_keys, signature = build_root_session(build, Path.cwd() / "spark-warehouse")
     except BaseException as e:  # noqa: BLE001 - reported to the pool, which fails the run
         traceback.print_exc()
         reply({"ready": False, "error_message": glue_error_message(e)})
