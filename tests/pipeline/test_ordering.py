@@ -187,3 +187,23 @@ def test_racing_runs_of_v1_and_v2_leave_v2(spark, fresh):
     assert not errors, errors
     assert values(spark, table, spec) == ["v2-k1", "v2-k2"]
     print(f"commit retries: {retries}")
+
+
+@pytest.mark.parametrize("late,early", [("v1", "v2"), ("v2", "v1")])
+def test_a_diff_taken_before_another_commit_is_rechecked_by_the_merge(spark, fresh, late, early):
+    """Run `late` picks its rows while the table still holds v0; run `early` commits; then `late` MERGEs. Its
+    MERGE reads the new snapshot and the guard decides again: v2 ends up in the table in both orders."""
+    spec, table = fresh
+    orders = {"v1": SourceOrder.from_event(T1, "02"), "v2": SourceOrder.from_event(T2, "03")}
+    load(spark, spec, table, _rows("v0"), source=A, order=SourceOrder.from_event(T0, "01"), run_id="r-v0")
+    ensure_order_columns(spark, table)
+    stale = changed_rows(spark, _good(spark, spec, _rows(late), A, orders[late], f"r-{late}"), spec, table,
+                         ordered=True).localCheckpoint(eager=True)
+    assert stale.count() == 2  # both rows are newer than v0's
+    load(spark, spec, table, _rows(early), source=A, order=orders[early], run_id=f"r-{early}")
+    stale.createOrReplaceTempView("stale_src")
+    try:
+        spark.sql(merge_sql(spec, table, "stale_src", ordered=True))
+    finally:
+        spark.catalog.dropTempView("stale_src")
+    assert values(spark, table, spec) == ["v2-k1", "v2-k2"]
