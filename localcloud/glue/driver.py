@@ -263,6 +263,7 @@ class RunScope:
                 lg.setLevel(saved[1])
             else:
                 lg.handlers[:], lg.level, lg.propagate, lg.disabled = saved
+        logging.Logger.manager._clear_cache()  # the levels were assigned directly
         os.chdir(self.saved_cwd)
         os.environ.clear()
         os.environ.update(self.saved_env)

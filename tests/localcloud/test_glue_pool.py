@@ -28,7 +28,8 @@ JOURNAL_KEY = "fs.localcloud.s3.journal"
 
 # Run 1 leaves behind everything a run can leave in a shared driver; run 2 looks for it.
 POLLUTE = '''
-import json, os, sys
+import json, logging, os, sys
+import boto3
 import lib
 from pyspark.sql import SparkSession, functions as F
 spark = SparkSession.builder.getOrCreate()
@@ -43,6 +44,12 @@ spark.sql("CREATE TABLE default.run1_session_table (a INT) USING parquet")
 spark.sql("CACHE TABLE run1_view")
 spark.range(5).cache().count()
 os.environ["RUN1_VAR"] = "set by run 1"
+handler = logging.StreamHandler()
+handler.name = "run1-handler"
+logging.getLogger().addHandler(handler)
+logging.getLogger().setLevel(logging.DEBUG)
+sys.path.append("/run1/path")
+hooked = boto3.DEFAULT_SESSION is not None  # the S3 write-through hooks live on boto3's default session
 hadoop = spark._jsparkSession.sessionState().newHadoopConf()
 fs = spark._jvm.org.apache.hadoop.fs.Path("s3://bucket/key").getFileSystem(hadoop)
 udf = F.udf(lambda _: lib.VERSION)
@@ -55,11 +62,14 @@ json.dump({
     "aws_key": os.environ.get("AWS_ACCESS_KEY_ID"),
     "cwd": os.getcwd(),
     "cached": not spark._jsparkSession.sharedState().cacheManager().isEmpty(),
+    "write_through_hooked": hooked,
 }, open(out, "w"))
 '''
 
 OBSERVE = '''
-import json, os, sys
+import json, logging, os, sys
+import boto3
+default_boto3_session = boto3.DEFAULT_SESSION
 import lib
 from pyspark.sql import SparkSession, functions as F
 spark = SparkSession.builder.getOrCreate()
@@ -89,6 +99,10 @@ json.dump({
     "aws_key": os.environ.get("AWS_ACCESS_KEY_ID"),
     "cwd": os.getcwd(),
     "same_session_object": SparkSession.getActiveSession() is spark,
+    "log_handlers": [h.name for h in logging.getLogger().handlers],
+    "log_level": logging.getLogger().level,
+    "run1_path": "/run1/path" in sys.path,
+    "boto3_default_session": repr(default_boto3_session),
 }, open(out, "w"))
 '''
 
@@ -120,7 +134,7 @@ class Runs:
         self.count = 0
 
     def run(self, script: str, *, catalogs=(), py_files=(), session_conf=None, timeout_s=300, key="AKIDRUN",
-            spark_conf=None):
+            spark_conf=None, journal=False):
         self.count += 1
         run_dir = self.base / f"run{self.count}"
         work = run_dir / "work"
@@ -141,6 +155,8 @@ class Runs:
         }
         if session_conf is not None:
             spec["session_conf"] = session_conf
+        if journal:
+            spec["s3_journal_path"] = str(run_dir / "s3_write_through.jsonl")
         (run_dir / "spec.json").write_text(json.dumps(spec))
         env = _subprocess_env("http://127.0.0.1:1", "us-east-1",
                               {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "secret"})
@@ -167,14 +183,14 @@ def test_runs_on_a_warm_driver_do_not_see_each_other(pool, tmp_path):
     lib_zip = tmp_path / "dist1" / "lib.zip"
     first, seen1, log1, work1 = runs.run(
         POLLUTE, catalogs=["run1_cat"], py_files=[_zip(lib_zip, {"lib/__init__.py": "VERSION = 'v1'\n"})],
-        session_conf={JOURNAL_KEY: "/runs/1/journal.jsonl"}, key="AKIDRUNONE")
+        session_conf={JOURNAL_KEY: "/runs/1/journal.jsonl"}, key="AKIDRUNONE", journal=True)
     assert first.state == "SUCCEEDED", f"{first.error_message}\n{log1[-3000:]}"
     assert first.driver["new"] and first.driver["runs"] == 1
     assert seen1["lib_driver"] == "v1" and seen1["lib_udf"] == ["v1", "v1"]
     assert seen1["fs_class"] == "localcloud.s3.MirrorFileSystem"
     assert seen1["journal_seen_by_fs"] == "/runs/1/journal.jsonl"  # session_conf reaches the FileSystem
     assert seen1["aws_key"] == "AKIDRUNONE" and seen1["cwd"] == str(work1)
-    assert seen1["cached"]
+    assert seen1["cached"] and seen1["write_through_hooked"]
     pids.append(first.driver["pid"])
 
     # The same zip name from another place, with other code: run 2 must import its own.
@@ -195,6 +211,8 @@ def test_runs_on_a_warm_driver_do_not_see_each_other(pool, tmp_path):
     assert seen2["run1_var"] is None and seen2["journal"] is None
     assert seen2["aws_key"] == "AKIDRUNTWO" and seen2["cwd"] == str(work2)
     assert seen2["same_session_object"]
+    assert "run1-handler" not in seen2["log_handlers"] and seen2["log_level"] == 30  # WARNING, Python's default
+    assert not seen2["run1_path"] and seen2["boto3_default_session"] == "None"  # no hooks, no run 1 credentials
     # The run's output (Python and Spark's) went to the run's own log.
     assert "running " + str(tmp_path / "run2" / "job.py") in log2 and "run1" not in log2
 
