@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from lakepipe import ledger
 from lakepipe.ledger import SUFFIX
 from lakepipe.spec import DatasetSpec
 
@@ -34,13 +35,23 @@ def ledger_reference(spec: DatasetSpec, table_bucket: str | None = None) -> exp.
 
 
 def status_sql(spec: DatasetSpec, limit: int = 20, table_bucket: str | None = None) -> str:
-    """Athena (Trino) SQL: the newest `limit` entries, newest first."""
+    """Athena (Trino) SQL: the newest `limit` entries, newest first. Times are cast to varchar: Athena returns
+    every value as text anyway, and the local Athena cannot return `timestamp with time zone` values (Spark's
+    TIMESTAMP is Iceberg's timestamptz); the ORDER BY uses the table's columns, qualified, not the casts."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    query = (exp.select(*(exp.column(c, quoted=True) for c in COLUMNS))
-             .from_(ledger_reference(spec, table_bucket))
-             .order_by(exp.Ordered(this=exp.column("loaded_at", quoted=True), desc=True),
-                       exp.Ordered(this=exp.column("run_id", quoted=True), desc=True))
+    alias = "l"
+
+    def projection(name: str) -> exp.Expression:
+        column = exp.column(name, table=alias, quoted=True)
+        if ledger.COLUMNS[name] == "TIMESTAMP":
+            return exp.alias_(exp.cast(column, "varchar"), name, quoted=True)
+        return column
+
+    query = (exp.select(*(projection(c) for c in COLUMNS))
+             .from_(exp.alias_(ledger_reference(spec, table_bucket), alias, table=True))
+             .order_by(exp.Ordered(this=exp.column("loaded_at", table=alias, quoted=True), desc=True),
+                       exp.Ordered(this=exp.column("run_id", table=alias, quoted=True), desc=True))
              .limit(limit))
     sql = query.sql(dialect="trino")
     sqlglot.parse_one(sql, read="trino")  # what Athena will parse
