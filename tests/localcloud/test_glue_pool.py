@@ -355,3 +355,52 @@ def test_cold_mode_starts_a_driver_per_run(tmp_path):
     hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=20)
     assert hung.state == "TIMEOUT", log[-2000:]
     assert group_members(hung.driver["pid"]) == []
+
+
+CONF = '''
+import json, os, sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+json.dump({"pid": os.getpid(), "serializer": spark.sparkContext.getConf().get("spark.serializer", None),
+           "shuffle_partitions": spark.conf.get("spark.sql.shuffle.partitions")}, open(sys.argv[1], "w"))
+'''
+KRYO = {"spark.serializer": "org.apache.spark.serializer.KryoSerializer"}
+
+
+@pytest.mark.timeout(600)
+def test_runs_go_to_a_driver_built_with_their_static_settings(pool, tmp_path):
+    p, pids = pool
+    runs = Runs(tmp_path, p)
+    plain, seen_plain, log, _ = runs.run(CONF)
+    assert plain.state == "SUCCEEDED", log[-3000:]
+    # spark.serializer is a SparkContext setting: the warm driver cannot take it, a new one is built with it.
+    kryo, seen_kryo, log, _ = runs.run(CONF, spark_conf=KRYO)
+    assert kryo.state == "SUCCEEDED", log[-3000:]
+    assert kryo.driver["new"] and kryo.driver["pid"] != plain.driver["pid"]
+    assert seen_plain["serializer"] is None and seen_kryo["serializer"] == KRYO["spark.serializer"]
+    # Runtime keys (spark.sql.*) are per session: the first driver takes this run.
+    again, seen, log, _ = runs.run(CONF, spark_conf={"spark.sql.shuffle.partitions": "3"})
+    assert again.state == "SUCCEEDED", log[-3000:]
+    assert again.driver == {"pid": plain.driver["pid"], "runs": 2, "new": False}
+    assert seen["shuffle_partitions"] == "3" and seen["serializer"] is None
+    kryo_again, seen, _, _ = runs.run(CONF, spark_conf=KRYO)
+    assert kryo_again.driver == {"pid": kryo.driver["pid"], "runs": 2, "new": False}
+    assert seen["serializer"] == KRYO["spark.serializer"] and seen["shuffle_partitions"] == "4"
+    pids += [plain.driver["pid"], kryo.driver["pid"]]
+
+
+@pytest.mark.timeout(600)
+def test_a_full_pool_retires_an_idle_driver_for_other_static_settings(tmp_path):
+    p = DriverPool(1)
+    try:
+        runs = Runs(tmp_path, p)
+        plain, _, log, _ = runs.run(CONF)
+        assert plain.state == "SUCCEEDED", log[-3000:]
+        kryo, seen, log, _ = runs.run(CONF, spark_conf=KRYO)
+        assert kryo.state == "SUCCEEDED", log[-3000:]
+        assert kryo.driver["new"] and seen["serializer"] == KRYO["spark.serializer"]
+        assert wait_for(lambda: not group_members(plain.driver["pid"]), 60, "the retired driver to go")
+        assert [w["pid"] for w in p.workers()] == [kryo.driver["pid"]]
+    finally:
+        p.shutdown()
+    assert group_members(kryo.driver["pid"]) == []
