@@ -120,7 +120,8 @@ def run_end_to_end(files: dict[str, Path], rows: int, work: Path) -> dict[str, d
         for n, (label, script, src) in enumerate(runs):
             extra = {}
             if src is not None:
-                key = f"{spec.raw_prefix}{src.name}"
+                # a key per run: a second run of one key + version would be a no-op on the ingest ledger
+                key = f"{spec.raw_prefix}{n}-{src.name}"
                 s3.upload_file(str(src), RAW, key)
                 etag = s3.head_object(Bucket=RAW, Key=key)["ETag"].strip('"')
                 # an unversioned bucket: the version is the ETag, as the trigger Lambda passes it
