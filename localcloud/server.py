@@ -162,6 +162,11 @@ def serve(settings: config.Settings) -> None:
         server.serve_forever()
     finally:
         from . import processes
+        from .executors import glue_exec
 
+        try:
+            glue_exec.shutdown()  # warm Spark drivers stop their SparkContext; kill_all() takes what is left
+        except Exception:
+            log.exception("stopping the warm Glue drivers failed")
         processes.kill_all()
         log.info("localcloud stopped")

@@ -330,9 +330,10 @@ def catalog_conf(name: str, state_dir: str | os.PathLike) -> dict[str, str]:
     }
 
 
-def s3_mirror_conf(mirror_dir: str | os.PathLike) -> dict[str, str]:
-    """Make s3://, s3a:// and s3n:// paths read and write <mirror_dir>/<bucket>/<key>."""
-    conf = {f"spark.hadoop.{S3_MIRROR_KEY}": str(Path(mirror_dir).resolve())}
+def s3_mirror_conf(mirror_dir: str | os.PathLike | None) -> dict[str, str]:
+    """Make s3://, s3a:// and s3n:// paths read and write <mirror_dir>/<bucket>/<key>. Without mirror_dir
+    the FileSystem is installed but each session must set S3_MIRROR_KEY (a warm Glue driver's runs)."""
+    conf = {f"spark.hadoop.{S3_MIRROR_KEY}": str(Path(mirror_dir).resolve())} if mirror_dir else {}
     for scheme in ("s3", "s3a", "s3n"):
         conf[f"spark.hadoop.fs.{scheme}.impl"] = S3_MIRROR_FS_CLASS
         # One instance per bucket is cached by Hadoop; never cache across runs with another mirror.

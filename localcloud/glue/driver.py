@@ -5,9 +5,9 @@ Two modes, one code path per run (``run_in_session``):
 * ``python -m localcloud.glue.driver <spec.json>`` (cold, ``LOCALCLOUD_GLUE_WARM=0``): builds a SparkContext for
   this one run, runs it, stops.
 * ``python -m localcloud.glue.driver --serve <request fd> <reply fd>`` (a warm pool worker): builds one
-  SparkContext with the STATIC settings of its first request (``build``: mirror dir, jars, static Spark
+  SparkContext with the STATIC settings of its first request (``build``: jars, static Spark
   keys), then serves runs one at a time, each in a fresh ``SparkSession.newSession()`` carrying the run's
-  runtime settings (its catalogs, its ``spark.sql.*`` --conf keys, ``spec["session_conf"]``). Everything a
+  runtime settings (its catalogs, its S3 mirror, its ``spark.sql.*`` --conf keys, ``spec["session_conf"]``). Everything a
   run changes in the shared JVM or in this Python process is undone after it (``RunScope``); a run that
   leaves the driver unusable (stopped context, dead JVM, threads still running) retires the worker.
 
@@ -75,7 +75,6 @@ def is_static_key(key: str, static_sql_keys: frozenset[str] | set[str]) -> bool:
 def build_signature(spec: dict, static_sql_keys: frozenset[str] | set[str]) -> dict:
     """What a driver's SparkContext is built with for this run: runs with equal signatures can share it."""
     return {
-        "mirror_dir": str(Path(spec["mirror_dir"]).resolve()),
         "jars": [str(j) for j in spec.get("jars", [])],
         "static_conf": {k: str(v) for k, v in sorted(spec.get("spark_conf", {}).items())
                         if is_static_key(k, static_sql_keys)},
@@ -101,7 +100,8 @@ def build_root_session(spec: dict, warehouse_dir: Path | None = None):
 
     from localcloud import spark_runtime
 
-    launch = {**STATIC_DEFAULTS, **spark_runtime.s3_mirror_conf(spec["mirror_dir"])}
+    # The s3:// FileSystem is the context's; which mirror it maps to is each run's session setting.
+    launch = {**STATIC_DEFAULTS, **spark_runtime.s3_mirror_conf(None)}
     launch.update({k: str(v) for k, v in spec.get("spark_conf", {}).items() if not k.startswith("spark.sql.")})
     if spec.get("jars"):
         launch["spark.jars"] = ",".join(spec["jars"])
@@ -117,36 +117,6 @@ def build_root_session(spec: dict, warehouse_dir: Path | None = None):
 
 
 # ---- one run ----------------------------------------------------------------------------------------
-
-def presync(spark, spec: dict) -> None:
-    """Make each re-pointed catalog show what the Glue Data Catalog holds (Glue is the source of truth)."""
-    from localcloud.glue.catalog_sync import read_local_catalog
-
-    plan = spec["presync"]
-    jvm = spark.sparkContext._jvm
-    table_id = jvm.org.apache.iceberg.catalog.TableIdentifier
-    glue = {(t["database"], t["table"]): t["metadata_location"] for t in plan["tables"]}
-    for cat in spec["glue_catalogs"]:
-        db_path = Path(spec["catalogs"][cat]) / "catalog.db"
-        _, local_namespaces = read_local_catalog(db_path, cat)
-        for db in plan["databases"]:
-            if db not in local_namespaces:
-                spark.sql(f"CREATE NAMESPACE IF NOT EXISTS `{cat}`.`{db}`")
-        iceberg = spark._jsparkSession.sessionState().catalogManager().catalog(cat).icebergCatalog()
-        local_tables, _ = read_local_catalog(db_path, cat)
-        local = {(t.namespace, t.name): t.metadata_location for t in local_tables}
-        for (db, name), loc in sorted(glue.items()):
-            if local.get((db, name)) == loc:
-                continue
-            ident = table_id.parse(f"{db}.{name}")
-            if (db, name) in local:
-                iceberg.dropTable(ident, False)  # purge=False: only the catalog entry goes
-            iceberg.registerTable(ident, loc)
-            _say(f"registered {cat}.{db}.{name} from Glue -> {loc}")
-        for db, name in sorted(set(local) - set(glue)):
-            iceberg.dropTable(table_id.parse(f"{db}.{name}"), False)
-            _say(f"unregistered {cat}.{db}.{name}: not in the Glue Data Catalog (files kept)")
-
 
 def install_s3_write_through(spec: dict):
     """Reflect the job's boto3 S3 writes and deletes into the mirror as they happen (s3sync.WriteThrough):
@@ -304,6 +274,9 @@ def new_run_session(root, spec: dict, static_sql_keys):
     for name, state in spec.get("catalogs", {}).items():
         conf.update(spark_runtime.catalog_conf(name, state))
     conf.update({k: str(v) for k, v in spec.get("spark_conf", {}).items() if not is_static_key(k, static_sql_keys)})
+    # Data sources and Iceberg build their Hadoop conf from the session's (SessionState.newHadoopConf): the
+    # run's s3:// paths map to the run's own mirror.
+    conf[spark_runtime.S3_MIRROR_KEY] = str(Path(spec["mirror_dir"]).resolve())
     conf.update({k: str(v) for k, v in (spec.get("session_conf") or {}).items()})
     for k, v in conf.items():
         session.conf.set(k, v)
@@ -378,10 +351,6 @@ def run_in_session(root, spec: dict, static_sql_keys, *, warm: bool, env: dict |
                 sc.addPyFile(str(p))
                 scope.run_roots.append(str(p))
             result["timings"]["session_s"] = round(time.monotonic() - t0, 2)
-            if spec.get("presync") is not None:
-                t1 = time.monotonic()
-                presync(session, spec)
-                result["timings"]["presync_s"] = round(time.monotonic() - t1, 2)
             if spec.get("s3_journal_path"):
                 install_s3_write_through(spec)
             _hide_editable_installs()

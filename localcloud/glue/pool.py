@@ -1,7 +1,7 @@
 """Warm local Glue drivers: a pool of long-lived ``python -m localcloud.glue.driver --serve`` processes.
 
 Each worker is its own process group with one JVM/SparkContext, built with the STATIC settings of the run
-that started it (``driver.build_signature``: the S3 mirror dir, --extra-jars, static Spark keys such as
+that started it (``driver.build_signature``: --extra-jars and static Spark keys such as
 spark.sql.extensions). A run goes to an idle worker with the same signature, else to a new worker (an idle
 worker with another signature is retired when the pool is full); each run gets a fresh SparkSession there
 (driver.run_in_session). At most ``size`` runs execute at once, one per worker.
@@ -302,7 +302,7 @@ class DriverPool:
         try:
             worker = _Worker(env)
             worker.attach(log_file)
-            worker.send({k: spec[k] for k in ("mirror_dir", "jars", "spark_conf") if k in spec})
+            worker.send({k: spec[k] for k in ("jars", "spark_conf") if k in spec})
             ready = worker.receive(deadline)
         except BaseException:
             with self._cond:

@@ -134,7 +134,7 @@ class Runs:
         self.count = 0
 
     def run(self, script: str, *, catalogs=(), py_files=(), session_conf=None, timeout_s=300, key="AKIDRUN",
-            spark_conf=None, journal=False):
+            spark_conf=None, journal=False, mirror=None):
         self.count += 1
         run_dir = self.base / f"run{self.count}"
         work = run_dir / "work"
@@ -150,7 +150,7 @@ class Runs:
                            **(spark_conf or {})},
             "catalogs": {c: str(self.base / "iceberg" / c) for c in catalogs},
             "glue_catalogs": [],
-            "mirror_dir": str(self.mirror),
+            "mirror_dir": str(mirror or self.mirror),
             "result_path": str(run_dir / "result.json"),
         }
         if session_conf is not None:
@@ -404,3 +404,36 @@ def test_a_full_pool_retires_an_idle_driver_for_other_static_settings(tmp_path):
     finally:
         p.shutdown()
     assert group_members(kryo.driver["pid"]) == []
+
+
+READ_S3 = '''
+import json, os, sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+rows = [r.value for r in spark.read.text("s3://bucket/data/").collect()]
+spark.createDataFrame([(os.getpid(),)], "pid long").write.json("s3://bucket/out/")
+json.dump({"pid": os.getpid(), "rows": rows}, open(sys.argv[1], "w"))
+'''
+
+
+@pytest.mark.timeout(600)
+def test_each_run_reads_and_writes_its_own_mirror_on_one_warm_driver(pool, tmp_path):
+    """The S3 mirror is a session setting, not the driver's: runs with different mirrors share a warm driver,
+    and each one's s3:// paths are its own mirror only."""
+    p, pids = pool
+    runs = Runs(tmp_path, p)
+    mirrors = []
+    for n in (1, 2):
+        m = tmp_path / f"mirror{n}"
+        (m / "bucket" / "data").mkdir(parents=True)
+        (m / "bucket" / "data" / "part.txt").write_text(f"object of run {n}\n")
+        mirrors.append(m)
+    first, seen1, log1, _ = runs.run(READ_S3, mirror=mirrors[0])
+    assert first.state == "SUCCEEDED", f"{first.error_message}\n{log1[-3000:]}"
+    second, seen2, log2, _ = runs.run(READ_S3, mirror=mirrors[1])
+    assert second.state == "SUCCEEDED", f"{second.error_message}\n{log2[-3000:]}"
+    pids.append(first.driver["pid"])
+    assert second.driver["pid"] == first.driver["pid"] and not second.driver["new"]
+    assert seen1["rows"] == ["object of run 1"] and seen2["rows"] == ["object of run 2"]
+    for m in mirrors:
+        assert list((m / "bucket" / "out").glob("part-*.json")), f"{m}: the run's write landed in its own mirror"
