@@ -49,9 +49,12 @@ def _load_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     p = ql(str(path))
     valid = con.execute(f"SELECT try(decode(content)) IS NOT NULL FROM read_blob({p})").fetchone()[0]
     if valid:
+        # Without a CR in the file a plain split on LF gives the same lines, about twice as fast.
+        split = ("CASE WHEN contains(content, chr(13)) THEN regexp_split_to_array(content, '\r\n|\r|\n') "
+                 "ELSE string_split(content, chr(10)) END")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE lines AS
             SELECT generate_subscripts(s, 1) AS n, unnest(s) AS line, false AS bad_utf8
-            FROM (SELECT regexp_split_to_array(content, '\r\n|\r|\n') AS s FROM read_text({p}))""")
+            FROM (SELECT {split} AS s FROM read_text({p}))""")
     else:
         # Not valid UTF-8 somewhere: split the escaped bytes (blob -> text renders every byte as \\xNN
         # or itself) and decode each line on its own; a line that does not decode is `unparseable`.
