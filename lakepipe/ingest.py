@@ -120,6 +120,7 @@ REASON_OF_CODE = {BAD_UTF8: "unparseable", BAD_QUOTES: "unparseable", BAD_FIELDS
                   EMPTY_SPLIT: "empty_split_value", EMPTY_KEY: "empty_key", DUP_KEY: "duplicate_key",
                   DUP_ROW: "duplicate_row"}
 KIND_DATA, KIND_HEADER, KIND_BLANK = 0, 1, 2
+MAX_PRUNED_SPLIT_VALUES = 1000
 
 
 def classify(lines, spec: DatasetSpec, layout):
@@ -400,7 +401,9 @@ def run_ingest(
             F.lit(ingested_at).cast("timestamp").alias(INGESTED_AT),
             F.lit(run_id).alias(RUN_ID),
         )
-        created = load_into_table(spark, good, spec, table, run_id, split_values=split_values)
+        # A file with very many split values reads the whole table rather than carry a huge IN list.
+        prune = split_values if len(split_values) <= MAX_PRUNED_SPLIT_VALUES else None
+        created = load_into_table(spark, good, spec, table, run_id, split_values=prune)
         lap("commit" if created else "diff_and_merge")
         # Rejects only after the commit: a run whose commit fails leaves no rejects for rows that
         # were never loaded. If writing them fails, the run fails with its good rows committed;
