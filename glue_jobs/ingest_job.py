@@ -1,7 +1,8 @@
 """Glue 5.0 entry script: CSV file -> the dataset's Iceberg table (lakepipe.ingest).
 
 Arguments (docs/design.md): --dataset_spec --source_uri --source_version --source_etag --run_id
---runs_location --rejects_location [--staging_location] [--glue_catalog] [--s3tables_catalog].
+--runs_location --rejects_location [--staging_location] [--glue_catalog] [--s3tables_catalog]
+[--source_sequencer --source_event_time] (the S3 event's order; without both the load is unordered).
 --staging_location is required for s3:// sources (lakepipe.ingest.main says so when it is missing).
 lakepipe comes from --extra-py-files (build/glue/lakepipe.zip).
 """
@@ -17,7 +18,7 @@ from lakepipe.ingest import main
 REQUIRED = ["dataset_spec", "source_uri", "source_version", "source_etag", "run_id", "runs_location",
             "rejects_location"]
 # getResolvedOptions fails on a listed option that is absent, so optional ones are listed only when given.
-OPTIONAL = ["staging_location", "glue_catalog", "s3tables_catalog"]
+OPTIONAL = ["staging_location", "glue_catalog", "s3tables_catalog", "source_sequencer", "source_event_time"]
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 args = getResolvedOptions(sys.argv, REQUIRED + [o for o in OPTIONAL if f"--{o}" in sys.argv])

@@ -17,12 +17,16 @@ How it works (details and the rejects format in lakepipe/README.md):
    reject code) and cached: the one materialisation of the run.
 4. ONE aggregate per input partition gives every count, the file's split values and the line
    offsets of the partitions, so rejects carry absolute line numbers.
-5. The good rows go into the table in one Iceberg commit: an atomic create-with-data when the table
-   does not exist, else one MERGE INTO on the natural key that only updates rows whose value differs
-   (so a re-load commits nothing); the diff reads only the file's split values. Then, and only then,
-   the rejects go to `<rejects_location><dataset>/<run_id>/` as JSON lines (a failed commit leaves no
-   rejects), their raw text from a second read of the file joined on (partition, index).
-6. The report goes to `<runs_location><dataset>/<run_id>/ingest.json`.
+5. The good rows, each with its source's order (lakepipe.ordering: the S3 event's time and sequencer),
+   go into the table in one Iceberg commit: an atomic create-with-data when the table does not exist,
+   else one MERGE INTO on the natural key that only updates rows the source is newer than (unordered
+   loads: whose value differs), so a re-load or an older file commits nothing; the diff reads only the
+   file's split values. A load that loses a commit race with a concurrent run is redone against the new
+   snapshot (lakepipe.commit_retry). Then, and only then, the rejects go to
+   `<rejects_location><dataset>/<run_id>/` as JSON lines (a failed commit leaves no rejects), their raw
+   text from a second read of the file joined on (partition, index).
+6. The report goes to `<runs_location><dataset>/<run_id>/ingest.json`, and the run's entry to the
+   dataset's ledger (lakepipe.ledger). A version the ledger already lists as settled is not loaded again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakepipe import ledger, ordering
+from lakepipe.commit_retry import with_commit_retries
+from lakepipe.ordering import SourceOrder
 from lakepipe.rules import REASONS, HeaderError, line_numbers, match_header, parse_header_line
 from lakepipe.s3util import join_uri
 from lakepipe.spec import METADATA_COLUMNS, DatasetSpec
@@ -76,6 +83,9 @@ class IngestResult:
     blank_lines: int = 0
     table_created: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    rows_changed: int = 0  # rows this run inserted or updated (0: the table already held them, or newer values)
+    already_loaded: dict[str, Any] | None = None  # the ledger entry that settled this version, when skipped
+    commit_retries: int = 0  # loads redone after losing a commit race with a concurrent run
 
     def report(self) -> dict[str, Any]:
         return {
@@ -90,6 +100,9 @@ class IngestResult:
             "blank_lines": self.blank_lines,
             "table_created": self.table_created,
             "seconds": self.seconds,
+            "rows_changed": self.rows_changed,
+            "already_loaded": self.already_loaded,
+            "commit_retries": self.commit_retries,
         }
 
 
@@ -269,21 +282,6 @@ def write_rejects(spark, read_uri: str, classified, offsets, spec: DatasetSpec, 
         rejects.orderBy("line").coalesce(min(16, n_rejected // 200_000 + 1)).write.mode("overwrite").json(uri)
 
 
-def _merge_sql(spec: DatasetSpec, table: str, source_view: str) -> str:
-    on = [f"t.{q(spec.split_column)} = s.{q(spec.split_column)}"]
-    on += [f"t.{q(c)} <=> s.{q(c)}" for c in spec.id_columns]  # id columns may be empty (null)
-    on += [f"t.{q(spec.key_column)} = s.{q(spec.key_column)}"]
-    all_cols = [*spec.data_columns, *METADATA_COLUMNS]
-    updates = [q(spec.value_column), *[q(c) for c in METADATA_COLUMNS]]
-    return (
-        f"MERGE INTO {table} t USING {q(source_view)} s ON " + " AND ".join(on)
-        + f" WHEN MATCHED AND NOT (t.{q(spec.value_column)} <=> s.{q(spec.value_column)}) THEN UPDATE SET "
-        + ", ".join(f"t.{c} = s.{c}" for c in updates)
-        + " WHEN NOT MATCHED THEN INSERT (" + ", ".join(q(c) for c in all_cols) + ") VALUES ("
-        + ", ".join(f"s.{q(c)}" for c in all_cols) + ")"
-    )
-
-
 def _table_exists(spark, table: str) -> bool:
     try:
         spark.sql(f"DESCRIBE TABLE {table}").limit(0).collect()
@@ -294,12 +292,12 @@ def _table_exists(spark, table: str) -> bool:
         raise
 
 
-def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str,
-                    split_values: list[str] | None = None) -> bool:
-    """At most one Iceberg commit. Returns True when this run created the table. `split_values`
-    (the file's) bound the table rows the diff reads; None reads all."""
-    from pyspark.sql import functions as F
-
+def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
+                    split_values: list[str] | None = None, ordered: bool = False) -> tuple[bool, int | None]:
+    """At most one Iceberg commit. Returns (this run created the table, rows inserted or updated; None when
+    it created the table with all of `good`). `split_values` (the file's) bound the table rows the diff
+    reads; None reads all. `ordered`: the rows carry their source's order, and only a newer source
+    replaces a row."""
     catalog_db = table.rsplit(".", 1)[0]
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog_db}")
     if not _table_exists(spark, table):
@@ -322,36 +320,29 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str,
                 .tableProperty("write.object-storage.partitioned-paths", "false")
                 .create()  # Iceberg stages the table: created with its data in one commit, or not at all
             )
-            return True
+            return True, None
         except Exception as e:
             if "already exists" not in str(e).lower():
                 raise
             log.info("table %s was created concurrently; merging instead", table)
-    # Only rows that are new or whose value differs go into the MERGE: with copy-on-write, every
-    # data file holding a matched key would otherwise be rewritten, and a re-load of the same
-    # file would commit a snapshot with identical rows. Nothing changed -> no commit at all.
-    # Only the file's split values (identity partitions: Iceberg skips the other files) and only the
-    # columns the comparison needs are read from the table.
-    target = spark.table(table)
-    if split_values is not None:
-        target = target.where(F.col(spec.split_column).isin(split_values))
-    target = target.select(*spec.data_columns).alias("t")
-    src = good.alias("s")
-    cond = [F.col(f"t.{spec.split_column}") == F.col(f"s.{spec.split_column}"),
-            F.col(f"t.{spec.key_column}") == F.col(f"s.{spec.key_column}"),
-            F.col(f"t.{spec.value_column}").eqNullSafe(F.col(f"s.{spec.value_column}"))]
-    cond += [F.col(f"t.{c}").eqNullSafe(F.col(f"s.{c}")) for c in spec.id_columns]
-    changes = src.join(target, on=cond, how="left_anti").localCheckpoint(eager=True)
-    if changes.isEmpty():
-        log.info("no new or changed rows for %s; nothing to commit", table)
-        return False
+    added = ordering.ensure_order_columns(spark, table)  # a table from before ordering: rows read NULL order
+    if added:
+        log.info("added the order columns %s to %s", added, table)
+    # Only rows the MERGE would insert or update go into it: with copy-on-write, every data file
+    # holding a matched key would otherwise be rewritten, and a re-load of the same file (or an
+    # older file) would commit a snapshot with identical rows. Nothing changed -> no commit at all.
+    changes = ordering.changed_rows(spark, good, spec, table, ordered, split_values).localCheckpoint(eager=True)
+    changed = changes.count()
+    if not changed:
+        log.info("no new, changed or newer rows for %s; nothing to commit", table)
+        return False, 0
     view = "lakepipe_src_" + hashlib.sha256(run_id.encode()).hexdigest()[:16]
     changes.createOrReplaceTempView(view)
     try:
-        spark.sql(_merge_sql(spec, table, view))
+        spark.sql(ordering.merge_sql(spec, table, view, ordered))
     finally:
         spark.catalog.dropTempView(view)
-    return False
+    return False, changed
 
 
 def run_ingest(
@@ -366,9 +357,12 @@ def run_ingest(
     s3tables_catalog: str = "s3tables_catalog",
     now: dt.datetime | None = None,
     read_uri: str | None = None,
+    source_order: SourceOrder | None = None,
 ) -> IngestResult:
     """Load one file. `read_uri` is where Spark reads it (the pinned staging copy of an s3:// source);
-    `source_uri`/`source_version` are what the reports, rejects and `lakepipe_source_file` record."""
+    `source_uri`/`source_version` are what the reports, rejects and `lakepipe_source_file` record;
+    `source_order` (the S3 event's time and sequencer) decides against rows from other sources (None: a
+    differing value replaces the row, as for a local file)."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -400,10 +394,18 @@ def run_ingest(
             F.lit(source_uri).alias(SOURCE_FILE),
             F.lit(ingested_at).cast("timestamp").alias(INGESTED_AT),
             F.lit(run_id).alias(RUN_ID),
+            *ordering.order_columns(source_order),
         )
         # A file with very many split values reads the whole table rather than carry a huge IN list.
         prune = split_values if len(split_values) <= MAX_PRUNED_SPLIT_VALUES else None
-        created = load_into_table(spark, good, spec, table, run_id, split_values=prune)
+
+        def load() -> tuple[bool, int | None]:
+            return load_into_table(spark, good, spec, table, run_id, split_values=prune,
+                                   ordered=source_order is not None)
+
+        # A concurrent run of this dataset may commit first: the load is redone on the new snapshot.
+        (created, rows_changed), commit_retries = with_commit_retries(
+            load, what=f"the load into {table}", before_retry=lambda: spark.sql(f"REFRESH TABLE {table}"))
         lap("commit" if created else "diff_and_merge")
         # Rejects only after the commit: a run whose commit fails leaves no rejects for rows that
         # were never loaded. If writing them fails, the run fails with its good rows committed;
@@ -429,6 +431,8 @@ def run_ingest(
         blank_lines=blank,
         table_created=created,
         seconds=seconds,
+        rows_changed=rows_good if rows_changed is None else rows_changed,
+        commit_retries=commit_retries,
     )
 
 
@@ -436,13 +440,28 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
     """Entry point of glue_jobs/ingest_job.py: pin the source version, run, write the report with boto3."""
     import boto3
 
-    from lakepipe.s3util import put_json
     from lakepipe.spec import parse_spec
     from lakepipe.staging import is_s3_uri, remove_staged, stage_source
 
     spec = parse_spec(args["dataset_spec"])
     s3 = boto3.client("s3")
     source_uri, source_version = args["source_uri"], args.get("source_version", "")
+    source_order = SourceOrder.from_args(args)
+    glue_catalog = args.get("glue_catalog") or "glue_catalog"
+    s3tables_catalog = args.get("s3tables_catalog") or "s3tables_catalog"
+    ledger_table = ledger.ledger_table_name(spec, glue_catalog, s3tables_catalog)
+    settled = ledger.find_loaded(spark, ledger_table, source_uri, source_version)
+    if settled is not None:
+        # A replay or a second run of a version the ledger lists: the run loads nothing and succeeds.
+        log.info("%s version %s was already %s by run %s; nothing to do", source_uri, source_version,
+                 settled["status"], settled["run_id"])
+        result = IngestResult(table=f"{spec.database}.{spec.table}", source_uri=source_uri,
+                              source_version=source_version, rows_read=0, rows_loaded=0, rows_rejected=0,
+                              rejects_location=None, already_loaded={
+                                  k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in settled.items()
+                                  if k in ("run_id", "status", "loaded_at", "rows_loaded", "rows_rejected")})
+        return _report(s3, spec, args, result)
+    entry = _ledger_entry(spec, args, source_order)
     staged = None
     if is_s3_uri(source_uri):
         # Without a staging location the job could only read the key's latest version, which may
@@ -460,10 +479,17 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
             source_version=source_version,
             run_id=args["run_id"],
             rejects_location=args["rejects_location"],
-            glue_catalog=args.get("glue_catalog") or "glue_catalog",
-            s3tables_catalog=args.get("s3tables_catalog") or "s3tables_catalog",
+            glue_catalog=glue_catalog,
+            s3tables_catalog=s3tables_catalog,
             read_uri=staged.uri if staged else None,
+            source_order=source_order,
         )
+    except Exception as e:
+        try:  # the ledger lists failed runs too; that must never hide the run's own error
+            ledger.record(spark, ledger_table, entry(ledger.FAILED, error=f"{type(e).__name__}: {e}"[:2000]))
+        except Exception:
+            log.exception("could not write the failed run to the ledger %s", ledger_table)
+        raise
     finally:
         if staged is not None:
             try:
@@ -471,6 +497,30 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
             except Exception:  # never hide the run's own outcome; the lifecycle rule is the backstop
                 log.exception("could not remove the staged copy %s (version %s); the staging lifecycle rule "
                               "expires it", staged.uri, staged.version_id)
+    # After the data commit and the rejects: a run that fails before this point is not settled on the
+    # ledger, and running it again is a no-op for the table that writes what is missing.
+    ledger.record(spark, ledger_table, entry(ledger.status_of(result.rows_read, result.rows_loaded, result.rows_changed),
+                                             rows_read=result.rows_read, rows_loaded=result.rows_loaded,
+                                             rows_rejected=result.rows_rejected, rows_changed=result.rows_changed))
+    return _report(s3, spec, args, result)
+
+
+def _ledger_entry(spec: DatasetSpec, args: dict[str, str], order: SourceOrder | None):
+    """The run's ledger entry but for its outcome: entry(status, **counts) -> ledger.LedgerEntry."""
+    bucket, key = ledger.split_source_uri(args["source_uri"])
+
+    def entry(status: str, **outcome: Any) -> ledger.LedgerEntry:
+        return ledger.LedgerEntry(
+            dataset=spec.name, source_bucket=bucket, source_key=key, source_version=args.get("source_version", ""),
+            source_etag=args.get("source_etag", ""), source_sequencer=order.sequencer if order else None,
+            source_event_time=order.event_time if order else None, run_id=args["run_id"],
+            loaded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), status=status, **outcome)
+    return entry
+
+
+def _report(s3, spec: DatasetSpec, args: dict[str, str], result: IngestResult) -> dict[str, Any]:
+    from lakepipe.s3util import put_json
+
     report = result.report()
     put_json(s3, join_uri(args["runs_location"], spec.name, args["run_id"], "ingest.json"), report)
     print(json.dumps({"lakepipe_ingest_report": report}, ensure_ascii=False))

@@ -159,13 +159,19 @@ def unchanged_row_condition_sql(spec: DatasetSpec, ordered: bool) -> str:
     return exp.and_(key_match(spec), exp.not_(replace_condition(spec, ordered))).sql(dialect="spark")
 
 
-def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool):
+def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None = None):
     """The rows of `good` the MERGE would insert or update (a left anti join with the table on
     unchanged_row_condition_sql): what ingest feeds the MERGE, so a reload, or a file older than the table's
-    rows, commits nothing. `good` carries the data, METADATA_COLUMNS and SOURCE_ORDER_COLUMNS."""
+    rows, commits nothing. `good` carries the data, METADATA_COLUMNS and SOURCE_ORDER_COLUMNS.
+    Only the file's `split_values` (identity partitions: Iceberg skips the other files; None: all) and the
+    columns the condition reads are read from the table."""
     from pyspark.sql import functions as F
 
-    return good.alias("s").join(spark.table(table).alias("t"), on=F.expr(unchanged_row_condition_sql(spec, ordered)),
+    target = spark.table(table)
+    if split_values is not None:
+        target = target.where(F.col(spec.split_column).isin(split_values))
+    target = target.select(*spec.data_columns, SOURCE_FILE, *SOURCE_ORDER_COLUMNS)
+    return good.alias("s").join(target.alias("t"), on=F.expr(unchanged_row_condition_sql(spec, ordered)),
                                 how="left_anti")
 
 

@@ -202,12 +202,20 @@ def test_an_analyst_reads_the_views_and_not_the_tables(first_run, deployed_stack
     assert "athena:StartQueryExecution" in str(denied.value)
 
 
-def test_same_file_again_changes_no_rows(first_run):
-    before = local_lake.athena_query(TABLE_SQL)
-    summary, _ = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
+DATA_SQL = ("SELECT entity1, entity2, entity3, entity4, key, value, lakepipe_source_file FROM lake.entities "
+            "ORDER BY entity1, entity2, entity3, entity4, key")
+
+
+def test_same_file_again_changes_no_values(first_run):
+    """A re-upload is a new object version with a newer S3 event: no value changes, and the rows record the
+    newer source (its run), so an older version arriving later cannot win against it (lakepipe.ordering)."""
+    before = local_lake.athena_query(DATA_SQL)
+    summary, record = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
     assert summary["status"] == "SUCCEEDED", summary
     assert summary["rows_loaded"] == len(expected_rows())
-    assert local_lake.athena_query(TABLE_SQL) == before
+    assert local_lake.athena_query(DATA_SQL) == before
+    runs = local_lake.athena_query("SELECT DISTINCT lakepipe_run_id FROM lake.entities")[1:]
+    assert runs == [[record["execution"]]], "every row records the newer upload's run"
 
 
 def test_missing_column_fails_loudly_and_changes_nothing(first_run, deployed_stack: DeployedStack):

@@ -157,13 +157,17 @@ def test_ingest_reads_the_announced_version_not_the_latest(world):
     v1 = s3.put_object(Bucket=RAW, Key=key, Body=(header + "Pinned,a,b,c,k1,first\nPinned,a,b,c,k2,first\n").encode())
     s3.put_object(Bucket=RAW, Key=key, Body=(header + "Pinned,a,b,c,k1,second\nLatest,a,b,c,k3,second\n").encode())
 
+    order = {"--source_event_time": "2026-11-30T12:00:00.125Z", "--source_sequencer": "0A"}  # as the state machine
     ok, log = run(world, "ingest_job.py", {"--dataset_spec": json.dumps(spec.to_dict()),
-                                           **source(world, key, v1["VersionId"]), "--run_id": "entities-fast1"},
+                                           **source(world, key, v1["VersionId"]), **order, "--run_id": "entities-fast1"},
                   "ingest-fast")
     assert ok.state == "SUCCEEDED", (ok.error_message, log[-3000:])
     report = get_json(world, "runs/entities/entities-fast1/ingest.json")
     assert report["source_uri"] == f"s3://{RAW}/{key}" and report["source_version"] == v1["VersionId"]
-    assert report["rows_read"] == 2 and report["rows_loaded"] == 2
+    assert report["rows_read"] == 2 and report["rows_loaded"] == 2 and report["rows_changed"] == 2
+    # the ledger beside the table, registered in the Glue Data Catalog like the table (so Athena reads it)
+    ledger_table = world["glue"].get_table(DatabaseName="lake", Name="entities_ledger")["Table"]
+    assert ledger_table["Parameters"]["table_type"].upper() == "ICEBERG"
 
     rows = _table_rows(world, {"Pinned", "Latest"})
     assert sorted(r[:3] for r in rows) == [("Pinned", "k1", "first"), ("Pinned", "k2", "first")]
@@ -171,15 +175,24 @@ def test_ingest_reads_the_announced_version_not_the_latest(world):
     staging = s3.list_object_versions(Bucket=RAW, Prefix="staging/")
     assert staging.get("Versions", []) == [] and staging.get("DeleteMarkers", []) == []
 
-    # The announced version vanished before the run: a clear failure, nothing loaded.
-    s3.delete_object(Bucket=RAW, Key=key, VersionId=v1["VersionId"])
     before = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
+    # The same version again (a replay): the ledger lists it, so the run loads nothing and succeeds.
+    again, log = run(world, "ingest_job.py", {"--dataset_spec": json.dumps(spec.to_dict()),
+                                              **source(world, key, v1["VersionId"]), "--run_id": "entities-fast3"},
+                     "ingest-again")
+    assert again.state == "SUCCEEDED", (again.error_message, log[-3000:])
+    report = get_json(world, "runs/entities/entities-fast3/ingest.json")
+    assert report["already_loaded"]["run_id"] == "entities-fast1" and report["rows_loaded"] == 0
+
+    # The announced version vanished before the run: a clear failure, nothing loaded.
+    v3 = s3.put_object(Bucket=RAW, Key=key, Body=(header + "Gone,a,b,c,k1,third\n").encode())
+    s3.delete_object(Bucket=RAW, Key=key, VersionId=v3["VersionId"])
     gone, log = run(world, "ingest_job.py", {"--dataset_spec": json.dumps(spec.to_dict()),
-                                             "--source_uri": f"s3://{RAW}/{key}", "--source_version": v1["VersionId"],
-                                             "--source_etag": v1["ETag"].strip('"'), "--run_id": "entities-fast2"},
+                                             "--source_uri": f"s3://{RAW}/{key}", "--source_version": v3["VersionId"],
+                                             "--source_etag": v3["ETag"].strip('"'), "--run_id": "entities-fast2"},
                     "ingest-gone")
     assert gone.state == "FAILED"
-    assert gone.error_message == (f"StagingError: s3://{RAW}/{key}: version {v1['VersionId']} no longer exists; "
+    assert gone.error_message == (f"StagingError: s3://{RAW}/{key}: version {v3['VersionId']} no longer exists; "
                                   "nothing was loaded")
     after = world["glue"].get_table(DatabaseName="lake", Name="entities")["Table"]["Parameters"]["metadata_location"]
     assert after == before

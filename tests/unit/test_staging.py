@@ -27,6 +27,14 @@ def s3(monkeypatch):
         yield client
 
 
+@pytest.fixture(autouse=True)
+def no_ledger(monkeypatch):
+    """ingest.main consults and writes the dataset's ledger through Spark (tests/unit/test_ingest_ledger.py);
+    here an empty ledger that records nothing."""
+    monkeypatch.setattr(ingest.ledger, "find_loaded", lambda *a, **k: None)
+    monkeypatch.setattr(ingest.ledger, "record", lambda *a, **k: True)
+
+
 def versioned(s3):
     s3.put_bucket_versioning(Bucket=RAW, VersioningConfiguration={"Status": "Enabled"})
     return s3
