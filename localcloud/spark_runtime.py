@@ -326,6 +326,11 @@ def catalog_conf(name: str, state_dir: str | os.PathLike) -> dict[str, str]:
         f"{p}.uri": f"jdbc:sqlite:{d / 'catalog.db'}",
         # V1 adds the view columns to Iceberg's catalog tables (V0 supports tables only).
         f"{p}.jdbc.schema-version": "V1",
+        # Several drivers (overlapping Glue runs) and the runner's catalog sync share the file: with WAL,
+        # readers never block a commit; a writer waits for another writer instead of failing at once
+        # (sqlite-jdbc's default wait is 3 s). Both reach the SQLite driver as connection properties.
+        f"{p}.jdbc.journal_mode": "WAL",
+        f"{p}.jdbc.busy_timeout": "60000",
         f"{p}.warehouse": f"file://{d / 'warehouse'}",
     }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from lakepipe.events import decide
 from lakepipe.spec import load_specs_list
@@ -27,10 +28,16 @@ _sfn = None
 _specs_cache: tuple[str, list] | None = None
 
 
+# A burst of uploads meets StartExecution's rate limit: the SDK's standard retry mode backs off and retries
+# throttling (up to 10 attempts); records that still fail make the invocation fail, Lambda retries the
+# asynchronous event twice, then the event goes to the dead-letter queue (`make replay` re-drives it).
+_RETRIES = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
 def _client():
     global _sfn
     if _sfn is None:
-        _sfn = boto3.client("stepfunctions")
+        _sfn = boto3.client("stepfunctions", config=_RETRIES)
     return _sfn
 
 

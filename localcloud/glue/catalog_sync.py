@@ -18,8 +18,8 @@ S3TablesCatalog on the bucket's ARN) is addressed with that child catalog's `Cat
 GlueCatalog does on AWS, so the role is authorized on the federated ARNs (catalog/s3tablescatalog/<bucket>,
 database/s3tablescatalog/<bucket>/<db>, table/...); the endpoint keeps those tables in its one catalog.
 
-The local catalog is read straight from its SQLite file (read-only): that works even when the
-run's JVM was killed, and Iceberg's JDBC catalog schema (tables ``iceberg_tables`` and
+The local catalog is read straight from its SQLite file (in WAL mode, so readers never block a
+commit): that works even when the run's JVM was killed, and Iceberg's JDBC catalog schema (tables ``iceberg_tables`` and
 ``iceberg_namespace_properties``) is part of its documented on-disk format.
 """
 
@@ -142,7 +142,8 @@ def read_local_catalog(db_path: Path, catalog_name: str) -> tuple[list[LocalTabl
     """(tables, namespaces) of one catalog in an Iceberg JDBC catalog SQLite file."""
     if not db_path.exists():
         return [], set()
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    # Not mode=ro: a reader of a WAL database may need to create its shared-memory file; this only SELECTs.
+    con = sqlite3.connect(db_path, timeout=60)
     try:
         existing = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         tables: list[LocalTable] = []
@@ -266,6 +267,7 @@ def sync_lock(root: Path, deadline_s: float = SYNC_LOCK_DEADLINE_S):
 def _open_catalog(db_path: Path) -> sqlite3.Connection:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(db_path, timeout=60, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")  # as the drivers open it (spark_runtime.catalog_conf)
     for ddl in _JDBC_SCHEMA:
         con.execute(ddl)
     return con

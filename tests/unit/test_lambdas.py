@@ -147,3 +147,31 @@ def test_recorder_missing_and_corrupt_parts_are_null(recorder):
                             "source": {}, "error": err}, Ctx())
     assert out["ingest"] is None and out["views"] is None and out["error"] == err
     assert json.loads(s3.get_object(Bucket="art", Key="runs/entities/r2.json")["Body"].read())["status"] == "FAILED"
+
+
+def test_a_throttled_start_execution_is_retried(trigger, monkeypatch):
+    """StartExecution's rate limit in a burst: the trigger's client retries ThrottlingException up to 10
+    attempts (standard retry mode; botocore's default gives up after 5) instead of failing the record."""
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+
+    h, sfn, arn = trigger
+    waits: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", waits.append)  # the SDK's backoff, not a test wait
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    throttled = []
+
+    def throttle(request, **_):
+        if len(throttled) < 6:
+            throttled.append(request.url)
+            return AWSResponse(request.url, 400, {"x-amzn-RequestId": "r"}, Body())
+        return None
+
+    h._client().meta.events.register("before-send.sfn.StartExecution", throttle)
+    out = h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v1")]}, Ctx())
+    assert len(throttled) == 6 and len(waits) == 6 and len(out["started"]) == 1 and out["failed"] == []
+    assert len(executions(sfn, arn)) == 1

@@ -151,3 +151,17 @@ def test_an_input_without_the_source_order_runs_unordered_instead_of_failing(asl
     assert out == {"dataset": {"name": "entities"}, "source": {**source, "sequencer": "", "event_time": ""}}
     ordered = {**source, "sequencer": "0A", "event_time": "2026-11-30T12:00:00.000Z"}
     assert _run_prefix(asl, {"dataset": {"name": "entities"}, "source": ordered})["source"] == ordered
+
+
+def test_glue_capacity_retries_outlast_a_burst():
+    """A burst of uploads (hundreds of filings at period end) waits for Glue capacity instead of failing:
+    each Glue task retries ConcurrentRunsExceeded for hours in expectation (full jitter halves the waits),
+    while one wait stays short enough that a freed slot is taken within two minutes."""
+    definition = json.loads(TEMPLATE.read_text())
+    for name in ("Ingest", "BuildViews"):
+        retry = next(r for r in definition["States"][name]["Retry"]
+                     if "Glue.ConcurrentRunsExceededException" in r["ErrorEquals"])
+        waits = [min(retry["MaxDelaySeconds"], retry["IntervalSeconds"] * retry["BackoffRate"] ** i)
+                 for i in range(retry["MaxAttempts"])]
+        assert retry["JitterStrategy"] == "FULL" and retry["MaxDelaySeconds"] <= 120, name
+        assert sum(waits) / 2 >= 3600, f"{name}: expected capacity wait {sum(waits) / 2:.0f} s"
