@@ -12,7 +12,8 @@ Iceberg. What exists:
 
 ``build()`` relocates Jackson and httpclient5 into the package names the Iceberg jar expects (a tiny
 Java program, ``localcloud/java/Relocate.java``, using the ASM copy inside JDK 17) and compiles the
-S3-to-local-mirror Hadoop FileSystem used by the Glue runner. Everything lands in
+S3-to-local-mirror Hadoop FileSystem used by the Glue runner and the SQLite JDBC wrapper of the local
+Iceberg catalogs (``localcloud/java/localcloud``). Everything lands in
 ``.cache/spark-runtime/`` with a stamp; a second build with the same recipe does nothing.
 
 CLI: ``python -m localcloud.spark_runtime build`` (what ``make spark-runtime`` runs) and
@@ -63,7 +64,7 @@ RELOCATIONS = (f"com.fasterxml.jackson={SHADED}.com.fasterxml.jackson,"
 ASM_EXPORTS = ("--add-exports", "java.base/jdk.internal.org.objectweb.asm=ALL-UNNAMED",
                "--add-exports", "java.base/jdk.internal.org.objectweb.asm.commons=ALL-UNNAMED")
 # Bump when the recipe changes in a way the hashed inputs below do not show.
-RECIPE = 1
+RECIPE = 2
 
 # Output file names inside the runtime dir, in classpath order.
 OUT_ICEBERG = ICEBERG_RUNTIME_JAR
@@ -75,6 +76,7 @@ OUT_LOG4J = "log4j2.properties"
 STAMP = "stamp.json"
 
 S3_MIRROR_FS_CLASS = "localcloud.s3.MirrorFileSystem"
+SQLITE_DRIVER_CLASS = "localcloud.jdbc.SqliteSerializingDriver"
 S3_MIRROR_KEY = "fs.localcloud.s3.mirror"
 
 LOG4J2 = """\
@@ -207,7 +209,7 @@ def _run(cmd: list[str]) -> None:
 def _zip_dir(src: Path, out: Path) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nCreated-By: localcloud\n\n")
-        for f in sorted(src.rglob("*.class")):
+        for f in sorted(q for q in src.rglob("*") if q.is_file()):
             z.write(f, f.relative_to(src).as_posix())
 
 
@@ -241,6 +243,10 @@ def build(force: bool = False) -> Path:
         fs_src = sorted(str(p) for p in (JAVA_SRC / "localcloud").rglob("*.java"))
         cp = os.pathsep.join(str(inputs[j]) for j in HADOOP_API_JARS)
         _run([javac, "-nowarn", "--release", "17", "-cp", cp, "-d", str(classes / "fs"), *fs_src])
+        # DriverManager finds the catalogs' SQLite wrapper (jdbc:localcloud-sqlite:) through this service entry.
+        services = classes / "fs" / "META-INF" / "services"
+        services.mkdir(parents=True)
+        (services / "java.sql.Driver").write_text(f"{SQLITE_DRIVER_CLASS}\n")
         _zip_dir(classes / "fs", out / OUT_S3_MIRROR)
         # Copies, not links: the runtime must survive a re-created .venv and does not depend on
         # pip's layout at run time.
@@ -323,7 +329,9 @@ def catalog_conf(name: str, state_dir: str | os.PathLike) -> dict[str, str]:
     return {
         p: "org.apache.iceberg.spark.SparkCatalog",
         f"{p}.type": "jdbc",
-        f"{p}.uri": f"jdbc:sqlite:{d / 'catalog.db'}",
+        # SQLite through localcloud.jdbc.SqliteSerializingDriver: a commit that meets another driver's write
+        # is retried on a fresh snapshot instead of failing (see the class).
+        f"{p}.uri": f"jdbc:localcloud-sqlite:{d / 'catalog.db'}",
         # V1 adds the view columns to Iceberg's catalog tables (V0 supports tables only).
         f"{p}.jdbc.schema-version": "V1",
         # Several drivers (overlapping Glue runs) and the runner's catalog sync share the file: with WAL,

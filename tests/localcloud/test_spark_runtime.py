@@ -44,7 +44,35 @@ def test_session_settings(lake):
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
     assert "IcebergSparkSessionExtensions" in spark.conf.get("spark.sql.extensions")
     assert spark.conf.get("spark.sql.catalog.lake.type") == "jdbc"
-    assert spark.conf.get("spark.sql.catalog.lake.uri") == f"jdbc:sqlite:{Path(catalogs['lake']).resolve()}/catalog.db"
+    assert spark.conf.get("spark.sql.catalog.lake.uri") == \
+        f"jdbc:localcloud-sqlite:{Path(catalogs['lake']).resolve()}/catalog.db"
+    assert spark.conf.get("spark.sql.catalog.lake.jdbc.journal_mode") == "WAL"
+
+
+def test_a_write_on_a_stale_sqlite_snapshot_is_a_retryable_serialization_failure(lake, tmp_path):
+    """Two connections to one catalog file (two drivers): one keeps a read snapshot, the other writes; the
+    first one's write then fails in SQLite (SQLITE_BUSY_SNAPSHOT). The catalogs' driver reports it as SQLSTATE
+    40001, which Iceberg's JdbcClientPool retries on a fresh connection instead of failing the commit."""
+    spark, _ = lake
+    jvm = spark.sparkContext._jvm
+    url = f"jdbc:localcloud-sqlite:{tmp_path / 'race.db'}"
+    props = jvm.java.util.Properties()
+    props.setProperty("journal_mode", "WAL")
+    setup = jvm.java.sql.DriverManager.getConnection(url, props)
+    setup.createStatement().executeUpdate("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
+    setup.createStatement().executeUpdate("INSERT INTO t VALUES ('a', '0')")
+    reader, writer = (jvm.java.sql.DriverManager.getConnection(url, props) for _ in range(2))
+    reader.setAutoCommit(False)
+    rs = reader.createStatement().executeQuery("SELECT v FROM t")  # the reader's snapshot starts here
+    assert rs.next()
+    writer.createStatement().executeUpdate("UPDATE t SET v = '1' WHERE k = 'a'")
+    with pytest.raises(Exception) as failure:
+        reader.createStatement().executeUpdate("UPDATE t SET v = '2' WHERE k = 'a' AND v = '0'")
+    java = failure.value.java_exception
+    assert java.getSQLState() == "40001" and "SQLITE_BUSY" in java.getMessage()
+    reader.rollback()
+    for c in (reader, writer, setup):
+        c.close()
 
 
 def test_partitioned_table_append_merge_read_back(lake):

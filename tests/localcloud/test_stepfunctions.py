@@ -208,3 +208,35 @@ def _bucket(s3, name):
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     return True
+
+
+def test_glue_capacity_errors_are_retried_until_a_slot_frees(tmp_path):
+    """Several executions, one Glue slot (MaxConcurrentRuns 1): StartJobRun answers ConcurrentRunsExceeded,
+    the Task's Retry waits and tries again, and every execution ends SUCCEEDED (no run is lost to the limit)."""
+    ep, stop = start_endpoint(tmp_path, {"LOCALCLOUD_GLUE_RUNNER": "fake_glue_runner:run_glue_script"})
+    try:
+        glue, sfn = ep.client("glue"), ep.client("stepfunctions")
+        role = create_role(ep)
+        glue.create_job(Name="slow-job", Role=role, Command={"Name": "glueetl", "ScriptLocation": "s3://s/x.py"},
+                        DefaultArguments={"--fake_sleep": "1"}, ExecutionProperty={"MaxConcurrentRuns": 1})
+        machine = sfn.create_state_machine(name="capacity", roleArn=role, definition=json.dumps({
+            "StartAt": "Run", "States": {"Run": {
+                "Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                "Parameters": {"JobName": "slow-job"}, "ResultSelector": {"state.$": "$.JobRunState"},
+                "Retry": [{"ErrorEquals": ["Glue.ConcurrentRunsExceededException"], "IntervalSeconds": 1,
+                           "BackoffRate": 1.5, "MaxAttempts": 40, "MaxDelaySeconds": 2, "JitterStrategy": "FULL"}],
+                "End": True}}}))["stateMachineArn"]
+        arns = [sfn.start_execution(stateMachineArn=machine, name=f"e{i}")["executionArn"] for i in range(4)]
+
+        def done():
+            descs = [sfn.describe_execution(executionArn=a) for a in arns]
+            return descs if all(d["status"] != "RUNNING" for d in descs) else None
+
+        descs = wait_for(done, 120, "the executions to finish", interval=0.5)
+        assert [d["status"] for d in descs] == ["SUCCEEDED"] * 4, [
+            (d["status"], d.get("error"), d.get("cause")) for d in descs]
+        retried = sum(1 for a in arns for ev in sfn.get_execution_history(executionArn=a)["events"]
+                      if ev["type"] == "TaskFailed")
+        assert retried >= 1, "the slot limit was hit and retried"
+    finally:
+        stop()
