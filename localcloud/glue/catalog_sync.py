@@ -343,10 +343,26 @@ def presync(glue, catalogs: dict[str, Path], federated: dict[str, str] | None, s
     return out
 
 
-def postsync(glue, catalogs: dict[str, Path], presynced: dict, federated: dict[str, str] | None, say) -> None:
+def committed_by(metadata_location: str, writer: tuple[str, int]) -> bool:
+    """Did the run (its Spark application id, its start in epoch ms) commit a snapshot of this metadata?
+    A warm driver serves one run at a time, so its application's snapshots since the run started are the run's."""
+    app_id, since_ms = writer
+    try:
+        snapshots = read_metadata(metadata_location).get("snapshots") or []
+    except (OSError, ValueError):
+        return False
+    return any((s.get("summary") or {}).get("spark.app.id") == app_id and s.get("timestamp-ms", 0) >= since_ms
+               for s in snapshots)
+
+
+def postsync(glue, catalogs: dict[str, Path], presynced: dict, federated: dict[str, str] | None, say,
+             writer: tuple[str, int] | None = None) -> None:
     """After a run (hold ``sync_lock``): write every local table that is ahead of Glue to Glue, as Iceberg's
-    GlueCatalog commit does. A table where Glue moved to a metadata file the local table does not descend
-    from is a conflict: Glue is not overwritten and CatalogSyncError names it."""
+    GlueCatalog commit does, as the run's role. With ``writer`` (the run's Spark application id and start),
+    only tables the run committed to: another run's pending commit is that run's to write, with its role
+    (a view job must not need UpdateTable on the table an overlapping ingest is loading). A table where Glue
+    moved to a metadata file the local table does not descend from is a conflict: Glue is not overwritten
+    and CatalogSyncError names it."""
     conflicts: list[str] = []
     for cat, cat_dir in catalogs.items():
         db_path = Path(cat_dir) / "catalog.db"
@@ -373,6 +389,10 @@ def postsync(glue, catalogs: dict[str, Path], presynced: dict, federated: dict[s
                     conflicts.append(f"{t.namespace}.{t.name}: Glue points at {glue_location}, which the local "
                                      f"commit {t.metadata_location} does not descend from")
                 continue  # Glue is ahead of this catalog (another catalog wrote it): nothing to write
+            if writer is not None and not committed_by(t.metadata_location, writer):
+                say(f"glue catalog ({cat}): {t.namespace}.{t.name} is ahead of Glue by another run's commit; "
+                    "left for that run's write-back")
+                continue
             table_input = glue_table_input(t.name, t.metadata_location, glue_location or t.previous_metadata_location)
             if current is None:
                 try:

@@ -11,7 +11,8 @@ Two modes, one code path per run (``run_in_session``):
   run changes in the shared JVM or in this Python process is undone after it (``RunScope``); a run that
   leaves the driver unusable (stopped context, dead JVM, threads still running) retires the worker.
 
-A run's outcome goes to ``spec["result_path"]`` as JSON: ``{"state", "error_message", "timings"}``.
+A run's outcome goes to ``spec["result_path"]`` as JSON: ``{"state", "error_message", "timings",
+"spark_app_id"}`` (the runner writes back to Glue the commits of that application during the run).
 """
 
 from __future__ import annotations
@@ -342,6 +343,7 @@ def run_in_session(root, spec: dict, static_sql_keys, *, warm: bool, env: dict |
     with RunScope(env if warm else None, cwd if warm else None) as scope:
         try:
             session = new_run_session(root, spec, static_sql_keys)
+            result["spark_app_id"] = sc.applicationId  # the runner's write-back writes this run's commits only
             SQLContext._instantiatedContext = None  # SQLContext.getOrCreate() then wraps the run's session
             sc._python_includes = []  # UDFs of this run ship this run's --extra-py-files only
             run_dir = Path(spec["result_path"]).parent
@@ -410,7 +412,8 @@ def driver_unusable(root, scope: RunScope, spark_context_cls) -> str | None:
 
 def _write_result(spec: dict, result: dict) -> None:
     tmp = Path(spec["result_path"] + ".tmp")
-    tmp.write_text(json.dumps({k: result[k] for k in ("state", "error_message", "timings")}))
+    tmp.write_text(json.dumps({k: result[k] for k in ("state", "error_message", "timings", "spark_app_id")
+                              if k in result}))
     os.replace(tmp, spec["result_path"])
 
 

@@ -255,6 +255,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
 
     state, error = "FAILED", None
     t = time.monotonic()
+    run_start_ms = int(time.time() * 1000)
     try:
         outcome = glue_pool.shared().run(spec, spec_path, env=_subprocess_env(endpoint_url, region, credentials),
                                          cwd=work, log_file=log.f, timeout_s=max(1.0, deadline - time.monotonic()))
@@ -277,7 +278,8 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
                 "calls wrote or deleted were synced during the run, not re-uploaded)")
             if catalogs:
                 with catalog_sync.sync_lock(state_dir / "iceberg"):
-                    catalog_sync.postsync(glue, catalog_dirs, presynced, federated, log)
+                    catalog_sync.postsync(glue, catalog_dirs, presynced, federated, log,
+                                          _writer(result_path, run_start_ms))
         except Exception as e:  # noqa: BLE001 - reported as the run's failure
             log(f"write-back failed: {type(e).__name__}: {e}")
             if state == "SUCCEEDED":
@@ -286,6 +288,16 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     if state == "SUCCEEDED":
         shutil.rmtree(mirror.root, ignore_errors=True)  # keep the mirror of failed runs for debugging
     return state, error
+
+
+def _writer(result_path: Path, run_start_ms: int) -> tuple[str, int] | None:
+    """The run's Spark application id (from its result) and start: whose commits the write-back is for.
+    None when the driver wrote no result (killed): then every local table ahead of Glue is written."""
+    try:
+        app_id = json.loads(result_path.read_text()).get("spark_app_id")
+    except (OSError, ValueError):
+        return None
+    return (app_id, run_start_ms) if app_id else None
 
 
 def main(argv: list[str] | None = None) -> int:

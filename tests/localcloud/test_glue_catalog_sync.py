@@ -33,8 +33,9 @@ def cat_dir(tmp_path) -> Path:
     return tmp_path / "iceberg" / CAT
 
 
-def metadata(tmp_path: Path, parent: str | None = None) -> str:
-    """A metadata file of table lake.t, descending from ``parent`` (its metadata-log lists the lineage)."""
+def metadata(tmp_path: Path, parent: str | None = None, snapshot: tuple[str, int] | None = None) -> str:
+    """A metadata file of table lake.t, descending from ``parent`` (its metadata-log lists the lineage), with
+    one snapshot by ``snapshot`` = (Spark application id, timestamp ms) if given."""
     log = []
     if parent:
         prev = json.loads(Path(parent.removeprefix("file:")).read_text())
@@ -44,6 +45,8 @@ def metadata(tmp_path: Path, parent: str | None = None) -> str:
     path.write_text(json.dumps({
         "location": str(path.parents[1]), "current-schema-id": 0, "metadata-log": log,
         "schemas": [{"schema-id": 0, "fields": [{"id": 1, "name": "id", "type": "long", "required": False}]}],
+        "snapshots": [{"snapshot-id": 1, "timestamp-ms": snapshot[1], "summary": {"spark.app.id": snapshot[0]}}]
+        if snapshot else [],
     }))
     return f"file:{path}"
 
@@ -75,12 +78,12 @@ def glue_location(glue) -> str | None:
         return None
 
 
-def sync(kind: str, glue, cat_dir: Path, presynced=None):
+def sync(kind: str, glue, cat_dir: Path, presynced=None, writer=None):
     lines: list[str] = []
     with catalog_sync.sync_lock(cat_dir.parent):
         if kind == "pre":
             return catalog_sync.presync(glue, {CAT: cat_dir}, None, lines.append), lines
-        catalog_sync.postsync(glue, {CAT: cat_dir}, presynced or {}, None, lines.append)
+        catalog_sync.postsync(glue, {CAT: cat_dir}, presynced or {}, None, lines.append, writer)
         return None, lines
 
 
@@ -192,3 +195,20 @@ def test_the_sync_lock_excludes_and_its_wait_is_bounded(tmp_path):
         t.join(30)
     with catalog_sync.sync_lock(tmp_path, deadline_s=5):
         pass
+
+
+def test_a_run_writes_back_its_own_commits_not_another_runs_pending_one(glue, cat_dir, tmp_path):
+    """An ingest commits locally; an overlapping view job (another driver, another role) finishes first: its
+    write-back must leave the ingest's commit to the ingest (the view role may not update the table)."""
+    v1 = metadata(tmp_path)
+    sync("pre", glue, cat_dir)
+    local_commit(cat_dir, v1, None)
+    sync("post", glue, cat_dir)
+    v2 = metadata(tmp_path, v1, snapshot=("local-ingest-driver", 2_000))
+    local_commit(cat_dir, v2, v1)
+    _, lines = sync("post", glue, cat_dir, writer=("local-views-driver", 1_000))
+    assert glue_location(glue) == v1 and any("left for that run's write-back" in line for line in lines)
+    _, _ = sync("post", glue, cat_dir, writer=("local-ingest-driver", 3_000))  # a later run of that driver
+    assert glue_location(glue) == v1
+    sync("post", glue, cat_dir, writer=("local-ingest-driver", 1_500))
+    assert glue_location(glue) == v2

@@ -22,14 +22,16 @@ import java.util.logging.Logger;
  *
  * <p>On AWS a catalog commit is Glue's {@code UpdateTable}, a compare-and-swap that either wins or loses.
  * With SQLite, a pooled connection whose read snapshot is older than another driver's write gets
- * {@code SQLITE_BUSY_SNAPSHOT} (WAL) or {@code SQLITE_BUSY} for its UPDATE: neither a win nor a loss. This
- * driver reports those as SQLSTATE 40001 (serialization failure), which Iceberg's JdbcClientPool treats as
- * a connection error: it reconnects and runs the statement again on a fresh snapshot, where the
- * compare-and-swap decides for real (a lost race is then Iceberg's CommitFailedException, as on Glue).
+ * {@code SQLITE_BUSY_SNAPSHOT} (WAL: even a lone UPDATE reads before it writes) or {@code SQLITE_BUSY}:
+ * neither a win nor a loss. This driver runs such an autocommit statement again on a fresh snapshot
+ * (backing off, for at most 60 s), where the compare-and-swap decides for real (a lost race is then
+ * Iceberg's CommitFailedException, as on Glue). Otherwise, or after the deadline, it reports SQLSTATE 40001
+ * (serialization failure), which Iceberg's JdbcClientPool retries on a fresh connection.
  */
 public final class SqliteSerializingDriver implements Driver {
     public static final String PREFIX = "jdbc:localcloud-sqlite:";
     private static final String SERIALIZATION_FAILURE = "40001";
+    private static final long RETRY_DEADLINE_NANOS = 60_000_000_000L;
 
     static {
         try {
@@ -74,14 +76,28 @@ public final class SqliteSerializingDriver implements Driver {
 
     private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
         Object result;
-        try {
-            result = method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (busy(cause)) {
-                throw new SQLException(cause.getMessage(), SERIALIZATION_FAILURE, cause);
+        long deadline = System.nanoTime() + RETRY_DEADLINE_NANOS;
+        long delayMs = 5;
+        while (true) {
+            try {
+                result = method.invoke(target, args);
+                break;
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (!busy(cause)) {
+                    throw cause;
+                }
+                // A statement of its own (autocommit) that met another connection's write changed nothing:
+                // running it again, on a fresh snapshot, is running it a moment later. Inside an explicit
+                // transaction only the caller can start over.
+                if (!(target instanceof Statement && method.getName().startsWith("execute")
+                        && ((Statement) target).getConnection().getAutoCommit())
+                        || System.nanoTime() > deadline) {
+                    throw new SQLException(cause.getMessage(), SERIALIZATION_FAILURE, cause);
+                }
+                Thread.sleep(delayMs);
+                delayMs = Math.min(delayMs * 2, 200);
             }
-            throw cause;
         }
         if (result instanceof CallableStatement) {
             return wrap((CallableStatement) result, CallableStatement.class);

@@ -1,0 +1,155 @@
+"""Many files at once (issue 11): a burst of uploads to one dataset, each its own execution, runs with the
+real local executors (Glue runs overlap: LOCALCLOUD_GLUE_WORKERS >= 2). Every execution succeeds, the table
+holds exactly the rows of all files, and every view has every key. Prints the figures: wall time, the most
+Glue runs seen at once, the commit races the loads lost and redid.
+
+Dataset tests/e2e/datasets/entities_burst.json (its own table, so the other e2e tests' rows are untouched).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tools import local_lake
+
+from .conftest import DeployedStack, wait_for
+
+pytestmark = pytest.mark.e2e
+
+DATASET = "entities_burst"
+FILES = 20
+KEYS_PER_FILE = 5
+SPLITS = ("north", "south")  # every file touches both partitions: concurrent MERGEs really conflict
+DEADLINE_S = 1500
+
+
+def write_files(folder: Path) -> dict[tuple[str, str], str]:
+    """FILES csv files; file i holds keys k{i}_{j} in each split value. Returns (split, key) -> value."""
+    expected: dict[tuple[str, str], str] = {}
+    folder.mkdir(parents=True)
+    for i in range(FILES):
+        with open(folder / f"burst_{i:03d}.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["entity1", "entity2", "entity3", "entity4", "key", "value"])
+            for split in SPLITS:
+                for j in range(KEYS_PER_FILE):
+                    value = f"{split}-{i}-{j}"
+                    w.writerow([split, "e2", "e3", "e4", f"k{i:03d}_{j}", value])
+                    expected[(split, f"k{i:03d}_{j}")] = value
+    return expected
+
+
+def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda x: (x[0], x[1]))
+    now = best = 0
+    for _, delta in events:
+        now += delta
+        best = max(best, now)
+    return best
+
+
+@pytest.fixture(scope="module")
+def burst(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
+    outputs = tmp_path_factory.mktemp("burst-outputs") / "stack.json"
+    outputs.write_text(json.dumps(deployed_stack.outputs))
+    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch_module.setenv(k, deployed_stack.env[k])
+    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
+
+    folder = tmp_path_factory.mktemp("burst") / "files"
+    expected = write_files(folder)
+    spec = local_lake.dataset_spec(DATASET, deployed_stack.outputs)
+    raw = deployed_stack.outputs["bucket_names"]["raw"]
+    sfn = deployed_stack.client("stepfunctions")
+    machine = deployed_stack.outputs["state_machine_arn"]
+    started = time.monotonic()
+    # One `aws s3 cp --recursive`: the CLI uploads the files concurrently, as a user's burst would arrive.
+    deployed_stack.aws("s3", "cp", "--recursive", str(folder), f"s3://{raw}/{spec.raw_prefix}", "--only-show-errors")
+
+    def ours() -> list[dict]:
+        out = []
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            out += [e for e in page["executions"] if e["name"].startswith(f"{DATASET}-")]
+        return out
+
+    def all_finished():
+        execs = ours()
+        return execs if len(execs) == FILES and all(e["status"] != "RUNNING" for e in execs) else None
+
+    executions = wait_for(all_finished, DEADLINE_S, f"{FILES} executions of {DATASET} to finish", interval=2.0)
+    wall_s = time.monotonic() - started
+    return {"executions": executions, "expected": expected, "wall_s": wall_s, "spec": spec}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def last_failure(sfn, arn: str) -> str | None:
+    """The execution's last failure (the first ones may be retried capacity errors)."""
+    events = [ev for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+              for ev in page["events"]]
+    for ev in reversed(events):
+        for k, v in ev.items():
+            if k.endswith("FailedEventDetails") and isinstance(v, dict):
+                return f"{v.get('error')}: {str(v.get('cause'))[:1500]}"
+    return None
+
+
+def test_every_execution_of_the_burst_succeeds(burst, deployed_stack: DeployedStack):
+    sfn = deployed_stack.client("stepfunctions")
+    failed = {e["name"]: last_failure(sfn, e["executionArn"]) for e in burst["executions"]
+              if e["status"] != "SUCCEEDED"}
+    assert failed == {}, failed
+
+    glue = deployed_stack.client("glue")
+    figures = {"files": FILES, "wall_s": round(burst["wall_s"], 1)}
+    for job, name in deployed_stack.outputs["glue_job_names"].items():
+        runs = [r for page in glue.get_paginator("get_job_runs").paginate(JobName=name) for r in page["JobRuns"]
+                if r.get("CompletedOn")]
+        figures[f"{job}_runs"] = len(runs)
+        figures[f"{job}_most_at_once"] = max_overlap([(r["StartedOn"], r["CompletedOn"]) for r in runs])
+    logs = deployed_stack.client("logs")
+    races = 0
+    for group in ("/aws-glue/jobs/output", "/aws-glue/jobs/error"):
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group,
+                                                                    filterPattern='"lost a commit race"')
+            races += sum(len(p["events"]) for p in pages)
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+    figures["commit_races_redone"] = races
+    print(f"\nburst figures: {json.dumps(figures)}")
+    # The runs really overlapped: the conflicts this test is about were possible.
+    assert figures["ingest_most_at_once"] >= 2, figures
+
+
+def test_the_table_holds_exactly_the_rows_of_all_files(burst):
+    spec = burst["spec"]
+    rows = local_lake.athena_query(
+        f'SELECT entity1, key, value FROM "{spec.database}"."{spec.table}"')[1:]
+    got = {(r[0], r[1]): r[2] for r in rows}
+    assert len(rows) == len(burst["expected"]) == FILES * KEYS_PER_FILE * len(SPLITS)
+    assert got == burst["expected"]
+
+
+def test_every_view_has_every_key(burst):
+    spec = burst["spec"]
+
+    for split in SPLITS:
+        rows = local_lake.athena_query(f'SELECT * FROM "{spec.views_database}"."{spec.view_prefix}{split}"')
+        header, data = rows[0], rows[1:]
+        keys = sorted(k for (s, k) in burst["expected"] if s == split)
+        assert sorted(c for c in header if c.startswith("k")) == keys, split
+        assert len(data) == 1  # one id combination (e2, e3, e4) per split value
+        cells = dict(zip(header, data[0], strict=True))
+        assert all(cells[k] == burst["expected"][(split, k)] for k in keys)
