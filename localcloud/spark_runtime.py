@@ -339,6 +339,9 @@ def catalog_conf(name: str, state_dir: str | os.PathLike) -> dict[str, str]:
         # (sqlite-jdbc's default wait is 3 s). Both reach the SQLite driver as connection properties.
         f"{p}.jdbc.journal_mode": "WAL",
         f"{p}.jdbc.busy_timeout": "60000",
+        # Iceberg's multi-statement commits (create: check, then insert) take the write lock when they begin,
+        # so another driver's write cannot invalidate their read snapshot half way (SQLITE_BUSY_SNAPSHOT).
+        f"{p}.jdbc.transaction_mode": "IMMEDIATE",
         f"{p}.warehouse": f"file://{d / 'warehouse'}",
     }
 

@@ -47,6 +47,7 @@ def test_session_settings(lake):
     assert spark.conf.get("spark.sql.catalog.lake.uri") == \
         f"jdbc:localcloud-sqlite:{Path(catalogs['lake']).resolve()}/catalog.db"
     assert spark.conf.get("spark.sql.catalog.lake.jdbc.journal_mode") == "WAL"
+    assert spark.conf.get("spark.sql.catalog.lake.jdbc.transaction_mode") == "IMMEDIATE"
 
 
 def test_a_write_on_a_stale_sqlite_snapshot_is_a_retryable_serialization_failure(lake, tmp_path):
