@@ -143,6 +143,7 @@ module "trigger" {
   lambda_zip_path    = local.lambda_zip_path
   kms_key_arn        = module.storage.kms_key_arn
   log_retention_days = var.log_retention_days
+  alarm_topic_arn    = module.pipeline.failure_topic_arn
 }
 
 module "athena" {

@@ -61,6 +61,23 @@ module "function" {
   }
 }
 
+# Events that still failed after the trigger's retries wait here for `make replay`: somebody must know.
+resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
+  alarm_name          = "${local.function_name}-dlq-not-empty"
+  alarm_description   = "lakepipe ${var.environment}: S3 events the trigger could not start are in ${aws_sqs_queue.dlq.name}; re-drive them with make replay (README, Many files at once)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
+  statistic           = "Maximum"
+  period              = var.dlq_alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  tags                = var.tags
+}
+
 resource "aws_lambda_permission" "s3" {
   statement_id   = "AllowRawBucketNotifications"
   action         = "lambda:InvokeFunction"

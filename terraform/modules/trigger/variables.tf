@@ -155,3 +155,19 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be a CloudWatch Logs retention value."
   }
 }
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the dead-letter queue alarm notifies (the pipeline's failure topic)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:sns:", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "dlq_alarm_period_seconds" {
+  description = "Period of the dead-letter queue alarm (SQS publishes its metrics every 5 minutes)."
+  type        = number
+  default     = 300
+}

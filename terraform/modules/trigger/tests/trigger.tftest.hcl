@@ -25,6 +25,7 @@ variables {
   state_machine_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakepipe-dev-pipeline"
   lambda_zip_path   = "tests/fixtures/lakepipe_lambda.zip"
   kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  alarm_topic_arn   = "arn:aws:sns:eu-west-1:123456789012:lakepipe-dev-pipeline-failures"
   datasets = [
     { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2", "entity3", "entity4"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
     { name = "regulatory", raw_prefix = "incoming/regulatory/", target = "glue", database = "lake", table = "regulatory_reports", view_database = null, split_column = "seriesid", id_columns = ["aod", "rssdid", "submissionts"], key_column = "key", value_column = "value", view_prefix = "report_view_" },
@@ -106,4 +107,31 @@ run "empty_dataset_list_is_rejected" {
     datasets = []
   }
   expect_failures = [var.datasets]
+}
+
+run "dead_letter_queue_alarm_notifies_the_failure_topic" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.metric_name == "ApproximateNumberOfMessagesVisible" && aws_cloudwatch_metric_alarm.dlq_not_empty.namespace == "AWS/SQS"
+    error_message = "the alarm watches the dead-letter queue's visible messages"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.dimensions["QueueName"] == aws_sqs_queue.dlq.name && aws_cloudwatch_metric_alarm.dlq_not_empty.threshold == 0 && aws_cloudwatch_metric_alarm.dlq_not_empty.comparison_operator == "GreaterThanThreshold"
+    error_message = "one message in the dead-letter queue raises the alarm"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_not_empty.alarm_actions == toset([var.alarm_topic_arn])
+    error_message = "the alarm notifies the failure topic"
+  }
+}
+
+run "alarm_topic_must_be_an_sns_arn" {
+  command = plan
+
+  variables {
+    alarm_topic_arn = "lakepipe-dev-pipeline-failures"
+  }
+
+  expect_failures = [var.alarm_topic_arn]
 }
