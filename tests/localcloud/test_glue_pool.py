@@ -254,7 +254,7 @@ def test_a_run_that_breaks_its_driver_fails_and_the_next_run_gets_a_new_one(pool
     pids.append(again.driver["pid"])
 
     # Past its timeout: TIMEOUT, the driver's process group is killed, the next run gets a new driver.
-    hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=20)
+    hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=8)
     assert hung.state == "TIMEOUT", log[-2000:]
     assert hung.driver["pid"] == pids[-1] and group_members(pids[-1]) == []
     last, _, log, _ = runs.run(SIMPLE)
@@ -352,7 +352,7 @@ def test_cold_mode_starts_a_driver_per_run(tmp_path):
     assert second.state == "SUCCEEDED", log[-3000:]
     assert seen1["pid"] != seen2["pid"] and second.driver == {"pid": seen2["pid"], "runs": 1, "new": True}
     assert group_members(seen1["pid"]) == [] and group_members(seen2["pid"]) == []
-    hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=20)
+    hung, _, log, _ = runs.run("import threading\nthreading.Event().wait()\n", timeout_s=8)
     assert hung.state == "TIMEOUT", log[-2000:]
     assert group_members(hung.driver["pid"]) == []
 

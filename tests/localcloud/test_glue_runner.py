@@ -220,7 +220,7 @@ def test_missing_script_and_timeout(world):
     assert missing.state == "FAILED"
     assert f"s3://{ARTIFACTS}/scripts/no_such_job.py" in missing.error_message
 
-    hung, log = _run(world, "glue_hang_job.py", {}, timeout_s=45, name="hang")
+    hung, log = _run(world, "glue_hang_job.py", {}, timeout_s=15, name="hang")
     assert hung.state == "TIMEOUT", f"{hung.error_message}\n{log[-3000:]}"
-    assert "timeout of 45 seconds" in hung.error_message
-    assert 45 <= (hung.completed_on - hung.started_on).total_seconds() < 45 + 30
+    assert "timeout of 15 seconds" in hung.error_message
+    assert 15 <= (hung.completed_on - hung.started_on).total_seconds() < 15 + 30

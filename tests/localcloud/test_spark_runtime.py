@@ -72,6 +72,20 @@ def test_a_write_on_a_stale_sqlite_snapshot_is_a_retryable_serialization_failure
     java = failure.value.java_exception
     assert java.getSQLState() == "40001" and "SQLITE_BUSY" in java.getMessage()
     reader.rollback()
+
+    # A lone (autocommit) statement on a connection whose open result set pins an old snapshot: the driver
+    # runs it again on a fresh connection, where the compare-and-swap decides.
+    reader.setAutoCommit(True)
+    pinned = reader.createStatement().executeQuery("SELECT v FROM t")
+    assert pinned.next()
+    writer.createStatement().executeUpdate("UPDATE t SET v = '3' WHERE k = 'a'")
+    cas = reader.prepareStatement("UPDATE t SET v = ? WHERE k = 'a' AND v = ?")
+    cas.setString(1, "4")
+    cas.setString(2, "3")
+    assert cas.executeUpdate() == 1
+    pinned.close()
+    check = setup.createStatement().executeQuery("SELECT v FROM t")
+    assert check.next() and check.getString(1) == "4"
     for c in (reader, writer, setup):
         c.close()
 

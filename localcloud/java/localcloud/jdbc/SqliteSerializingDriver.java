@@ -13,6 +13,8 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.logging.Logger;
 
@@ -23,10 +25,11 @@ import java.util.logging.Logger;
  * <p>On AWS a catalog commit is Glue's {@code UpdateTable}, a compare-and-swap that either wins or loses.
  * With SQLite, a pooled connection whose read snapshot is older than another driver's write gets
  * {@code SQLITE_BUSY_SNAPSHOT} (WAL: even a lone UPDATE reads before it writes) or {@code SQLITE_BUSY}:
- * neither a win nor a loss. This driver runs such an autocommit statement again on a fresh snapshot
- * (backing off, for at most 60 s), where the compare-and-swap decides for real (a lost race is then
- * Iceberg's CommitFailedException, as on Glue). Otherwise, or after the deadline, it reports SQLSTATE 40001
- * (serialization failure), which Iceberg's JdbcClientPool retries on a fresh connection.
+ * neither a win nor a loss. This driver runs such an autocommit statement again on a fresh connection
+ * (a fresh snapshot: a result set left open can pin the pooled connection's), backing off for at most 60 s,
+ * where the compare-and-swap decides for real (a lost race is then Iceberg's CommitFailedException, as on
+ * Glue). Inside an explicit transaction, or after the deadline, it reports SQLSTATE 40001 (serialization
+ * failure), which Iceberg's JdbcClientPool retries on a fresh connection.
  */
 public final class SqliteSerializingDriver implements Driver {
     public static final String PREFIX = "jdbc:localcloud-sqlite:";
@@ -59,8 +62,9 @@ public final class SqliteSerializingDriver implements Driver {
         if (!acceptsURL(url)) {
             return null;
         }
-        Connection c = sqlite().connect("jdbc:sqlite:" + url.substring(PREFIX.length()), info);
-        return c == null ? null : wrap(c, Connection.class);
+        String sqliteUrl = "jdbc:sqlite:" + url.substring(PREFIX.length());
+        Connection c = sqlite().connect(sqliteUrl, info);
+        return c == null ? null : proxy(Connection.class, new Handler(c, new Origin(sqliteUrl, info, null)));
     }
 
     static boolean busy(Throwable t) {
@@ -68,47 +72,103 @@ public final class SqliteSerializingDriver implements Driver {
         return t instanceof SQLException && m != null && (m.contains("SQLITE_BUSY") || m.contains("database is locked"));
     }
 
+    /** Where a statement came from: enough to run it again on a fresh connection. */
+    private record Origin(String url, Properties info, String sql) {
+    }
+
     @SuppressWarnings("unchecked")
-    static <T> T wrap(T target, Class<T> iface) {
-        InvocationHandler handler = (proxy, method, args) -> invoke(target, method, args);
+    private static <T> T proxy(Class<T> iface, InvocationHandler handler) {
         return (T) Proxy.newProxyInstance(SqliteSerializingDriver.class.getClassLoader(), new Class<?>[] {iface}, handler);
     }
 
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        Object result;
-        long deadline = System.nanoTime() + RETRY_DEADLINE_NANOS;
-        long delayMs = 5;
-        while (true) {
+    private static final class Handler implements InvocationHandler {
+        private final Object target;
+        private final Origin origin;
+        private final List<Object[]> setters = new ArrayList<>(); // parameter calls of a PreparedStatement
+
+        Handler(Object target, Origin origin) {
+            this.target = target;
+            this.origin = origin;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            String name = method.getName();
+            if (target instanceof PreparedStatement && name.startsWith("set") && args != null && args.length >= 2
+                    && args[0] instanceof Integer) {
+                setters.add(new Object[] {method, args});
+            } else if (target instanceof PreparedStatement && name.equals("clearParameters")) {
+                setters.clear();
+            }
+            Object result;
             try {
                 result = method.invoke(target, args);
-                break;
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
                 if (!busy(cause)) {
                     throw cause;
                 }
-                // A statement of its own (autocommit) that met another connection's write changed nothing:
-                // running it again, on a fresh snapshot, is running it a moment later. Inside an explicit
-                // transaction only the caller can start over.
-                if (!(target instanceof Statement && method.getName().startsWith("execute")
-                        && ((Statement) target).getConnection().getAutoCommit())
-                        || System.nanoTime() > deadline) {
-                    throw new SQLException(cause.getMessage(), SERIALIZATION_FAILURE, cause);
+                if (isRerunnable(name, args)) {
+                    return rerunOnFreshConnections(method, args, cause);
                 }
+                throw new SQLException(cause.getMessage(), SERIALIZATION_FAILURE, cause);
+            }
+            if (result instanceof Statement && target instanceof Connection) {
+                String sql = args != null && args.length > 0 && args[0] instanceof String ? (String) args[0] : null;
+                Origin o = new Origin(origin.url(), origin.info(), sql);
+                if (result instanceof CallableStatement) {
+                    return proxy(CallableStatement.class, new Handler(result, o));
+                }
+                if (result instanceof PreparedStatement) {
+                    return proxy(PreparedStatement.class, new Handler(result, o));
+                }
+                return proxy(Statement.class, new Handler(result, o));
+            }
+            return result;
+        }
+
+        /** A write of its own (autocommit) that met another connection's write changed nothing. */
+        private boolean isRerunnable(String name, Object[] args) throws SQLException {
+            if (!(target instanceof Statement) || !name.startsWith("execute") || name.equals("executeQuery")
+                    || !((Statement) target).getConnection().getAutoCommit()) {
+                return false;
+            }
+            boolean prepared = target instanceof PreparedStatement && (args == null || args.length == 0);
+            return prepared ? origin.sql() != null : args != null && args.length == 1 && args[0] instanceof String;
+        }
+
+        /**
+         * Run the statement again, each time on a new connection: a fresh read snapshot, where the pooled
+         * connection may hold an old one (a result set left open pins it). Backs off; 60 s at most.
+         */
+        private Object rerunOnFreshConnections(Method method, Object[] args, Throwable first) throws Throwable {
+            long deadline = System.nanoTime() + RETRY_DEADLINE_NANOS;
+            long delayMs = 5;
+            Throwable last = first;
+            while (System.nanoTime() < deadline) {
                 Thread.sleep(delayMs);
                 delayMs = Math.min(delayMs * 2, 200);
+                try (Connection fresh = sqlite().connect(origin.url(), origin.info())) {
+                    if (target instanceof PreparedStatement) {
+                        try (PreparedStatement ps = fresh.prepareStatement(origin.sql())) {
+                            for (Object[] call : setters) {
+                                ((Method) call[0]).invoke(ps, (Object[]) call[1]);
+                            }
+                            return method.invoke(ps, args);
+                        }
+                    }
+                    try (Statement st = fresh.createStatement()) {
+                        return method.invoke(st, args);
+                    }
+                } catch (InvocationTargetException e) {
+                    last = e.getCause();
+                    if (!busy(last)) {
+                        throw last;
+                    }
+                }
             }
+            throw new SQLException(last.getMessage(), SERIALIZATION_FAILURE, last);
         }
-        if (result instanceof CallableStatement) {
-            return wrap((CallableStatement) result, CallableStatement.class);
-        }
-        if (result instanceof PreparedStatement) {
-            return wrap((PreparedStatement) result, PreparedStatement.class);
-        }
-        if (result instanceof Statement) {
-            return wrap((Statement) result, Statement.class);
-        }
-        return result;
     }
 
     @Override
