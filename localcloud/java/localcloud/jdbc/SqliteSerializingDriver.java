@@ -6,10 +6,12 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.CallableStatement;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.DriverPropertyInfo;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
@@ -17,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.logging.Logger;
+
+import javax.sql.rowset.CachedRowSet;
+import javax.sql.rowset.RowSetProvider;
 
 /**
  * The local Glue runner's Iceberg JDBC catalogs: SQLite ({@code jdbc:localcloud-sqlite:<file>} =
@@ -112,6 +117,22 @@ public final class SqliteSerializingDriver implements Driver {
                     return rerunOnFreshConnections(method, args, cause);
                 }
                 throw new SQLException(cause.getMessage(), SERIALIZATION_FAILURE, cause);
+            }
+            if (result instanceof ResultSet) {
+                // Read it all and close it now: an open result set keeps its statement's read transaction,
+                // and in WAL mode that pins the connection's snapshot, so later reads on the pooled
+                // connection would see an old catalog (and every compare-and-swap would fail).
+                ResultSet rs = (ResultSet) result;
+                CachedRowSet copy = RowSetProvider.newFactory().createCachedRowSet();
+                try {
+                    copy.populate(rs);
+                } finally {
+                    rs.close();
+                }
+                return copy;
+            }
+            if (result instanceof DatabaseMetaData) {
+                return proxy(DatabaseMetaData.class, new Handler(result, origin));
             }
             if (result instanceof Statement && target instanceof Connection) {
                 String sql = args != null && args.length > 0 && args[0] instanceof String ? (String) args[0] : null;
