@@ -123,6 +123,11 @@ class Mirror:
             try:
                 s3.download_file(bucket, k, str(dest))
             except ClientError as e:
+                if str(e.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
+                    # Listed, then deleted before the copy (e.g. an overlapping run's staged source): gone,
+                    # as a read after the delete would find on AWS.
+                    log(f"s3 mirror: s3://{bucket}/{k} was deleted after it was listed; not mirrored")
+                    continue
                 reason = access_denied(s3, bucket, k, e)
                 if reason is None:
                     raise
