@@ -45,7 +45,8 @@ def normalize_resource(resource: dict[str, Any], account: str) -> dict[str, Any]
     out: dict[str, Any] = {}
     for kind, value in resource.items():
         if isinstance(value, dict):
-            value = {k: v for k, v in value.items() if not (k == "CatalogId" and v in (account, None))}
+            value = {k: v for k, v in value.items()
+                     if not (k in ("CatalogId", "TableCatalogId") and v in (account, None))}
         out[kind] = value
     return out
 
@@ -63,15 +64,20 @@ def grant(account: str, region: str, principal: str, resource: dict[str, Any], p
 
 
 def drop_grants(account: str, region: str, database: str, table: str | None = None) -> None:
-    """Forget the grants on a deleted table (or a deleted database and its tables), as AWS does."""
+    """Forget the grants on a deleted table (or a deleted database and its tables) and its data cells filters,
+    as AWS does."""
+    from . import lakeformation_cells
+
+    lakeformation_cells.drop_table(account, region, database, table)
     catalog = _backend(account, region).grants.get(account)
     if not catalog:
         return
     for p in list(catalog.permissions):
         r = p.resource
-        t = r.get("Table") or r.get("TableWithColumns")
+        t = r.get("Table") or r.get("TableWithColumns") or r.get("DataCellsFilter")
         on_db = (r.get("Database") or {}).get("Name") == database and table is None
-        on_table = t is not None and t.get("DatabaseName") == database and (table is None or t.get("Name") == table)
+        name = t.get("TableName", t.get("Name")) if "DataCellsFilter" in r else (t or {}).get("Name")
+        on_table = t is not None and t.get("DatabaseName") == database and (table is None or name == table)
         if on_db or on_table:
             catalog.permissions.discard(p)
 

@@ -10,6 +10,8 @@ Tables resolve through the endpoint's Glue Data Catalog:
 Lake Formation on reads: the query runs as the calling principal (LocalQuery.principal; None = the endpoint's
 admin keys, which read everything). It needs SELECT on every table and view it names; a view's own tables
 are read with its definer's rights (ViewDefinition.Definer), as Athena does for Glue Data Catalog views.
+A table read through data cells filters only (localcloud.lakeformation_cells) is replaced by a subquery
+with their row filters and visible columns.
 A view whose creation has not succeeded (Glue's asynchronous CREATE still running, or FAILED) does not exist.
 The query is then qualified and type-annotated by sqlglot with the real column types (so Trino's integer
 division, `SELECT *` and unnamed columns behave as on Athena) and generated as DuckDB SQL. Anything that
@@ -166,15 +168,20 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> dict[str, A
     return table.as_dict()
 
 
-def _check_select(q: LocalQuery, reader: str | None, db: str, name: str) -> None:
-    """Lake Formation: the reader needs SELECT on the table or view (DESCRIBE alone is not enough)."""
+def _check_select(q: LocalQuery, reader: str | None, db: str, name: str) -> bool:
+    """Lake Formation: the reader needs SELECT on the table or view (DESCRIBE alone is not enough), or SELECT
+    on data cells filters of the table. True: it reads every cell; False: only what its filters let through."""
     if reader is None:
-        return
+        return True
+    from .. import lakeformation_cells as cells
     from .. import lakeformation_model as lf
 
-    if not lf.can_select(q.account_id, q.region, reader, db, name):
-        raise QueryError(f"PERMISSION_DENIED: Insufficient Lake Formation permission(s) on {db}.{name} "
-                         f"(principal {reader} has no SELECT on it)", 1006)
+    if lf.can_select(q.account_id, q.region, reader, db, name):
+        return True
+    if cells.holds_filter_select(q.account_id, q.region, reader, db, name):
+        return False
+    raise QueryError(f"PERMISSION_DENIED: Insufficient Lake Formation permission(s) on {db}.{name} "
+                     f"(principal {reader} has no SELECT on it)", 1006)
 
 
 def _check_table_bucket(q: LocalQuery, bucket: str) -> None:
@@ -214,6 +221,8 @@ def _presto_view_text(text: str) -> str:
 @dataclass
 class _Resolved:
     placeholders: dict[str, str] = field(default_factory=dict)  # placeholder table name -> metadata path
+    # placeholder -> (reader, database, table) read through the reader's Lake Formation data cells filters
+    filtered: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth: int = 0,
@@ -245,8 +254,8 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
         if "$" in name:
             raise QueryError(f"NOT_SUPPORTED: Iceberg metadata table {db}.{name} is not supported locally")
         glue_table = _glue_table(q.account_id, q.region, db, name)
-        if not s3tables:  # S3 Tables catalogs' grants live in their federated catalog (not modelled)
-            _check_select(q, reader, db, name)
+        # S3 Tables catalogs' grants live in their federated catalog (not modelled)
+        every_cell = s3tables or _check_select(q, reader, db, name)
         alias = table.alias or name
         version = table.args.get("version")
         sql = view_sql(glue_table)
@@ -272,6 +281,8 @@ def _resolve(tree, default_db: str | None, q: LocalQuery, res: _Resolved, depth:
             raise QueryError(f"ICEBERG_INVALID_METADATA: metadata file {location} of {db}.{name} does not exist")
         placeholder = f"t{len(res.placeholders)}"
         res.placeholders[placeholder] = path
+        if not every_cell:
+            res.filtered[placeholder] = (reader, db, name)
         new = exp.Table(this=exp.to_identifier(placeholder), db=exp.to_identifier("__lc"),
                         alias=exp.TableAlias(this=exp.to_identifier(alias)))
         if version is not None:
@@ -324,6 +335,7 @@ def translate(sql: str, q: LocalQuery, cursor) -> str:
         except Exception as exc:  # noqa: BLE001
             raise QueryError(f"ICEBERG_CANNOT_OPEN: {path}: {exc}") from None
         schema["__lc"][placeholder] = {row[0].lower(): row[1] for row in described}
+    _apply_cell_filters(tree, res, q, schema["__lc"])
     mapping = MappingSchema(schema if schema["__lc"] else None, dialect="duckdb")
     # Athena names unnamed result columns _col0, _col1, ... (sqlglot's qualify names them _col_0).
     q.unnamed_positions = [i for i, p in enumerate(getattr(tree, "selects", []))
@@ -343,6 +355,31 @@ def translate(sql: str, q: LocalQuery, cursor) -> str:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except Exception as exc:  # noqa: BLE001 - sqlglot UnsupportedError
         raise QueryError(f"NOT_SUPPORTED: cannot translate to the local engine: {exc}") from None
+
+
+def _apply_cell_filters(tree, res: _Resolved, q: LocalQuery, columns: dict[str, dict[str, str]]) -> None:
+    """A table the reader holds only data cells filters on becomes a subquery returning what they let
+    through (Lake Formation "Data filters in Lake Formation"): the columns they withhold do not exist for
+    the query (SELECT * omits them, naming one is COLUMN_NOT_FOUND), rows outside them are not read."""
+    from sqlglot import exp
+
+    from .. import lakeformation_cells as cells
+
+    for table in list(tree.find_all(exp.Table)):
+        if table.db != "__lc" or table.name not in res.filtered:
+            continue
+        reader, db, name = res.filtered[table.name]
+        table_columns = list(columns[table.name])
+        filters = cells.filters_for(q.account_id, q.region, reader, db, name, table_columns)
+        if not filters or not any(f.columns for f in filters):
+            raise QueryError(f"PERMISSION_DENIED: Insufficient Lake Formation permission(s) on {db}.{name} "
+                             f"(principal {reader} has no SELECT on it)", 1006)
+        source = exp.Table(this=exp.to_identifier(table.name), db=exp.to_identifier("__lc"))
+        if table.args.get("version") is not None:
+            source.set("version", table.args["version"])
+        alias = table.alias or name
+        table.replace(exp.Subquery(this=cells.filtered_select(source, table_columns, filters),
+                                   alias=exp.TableAlias(this=exp.to_identifier(alias))))
 
 
 def view_columns(sql: str, q: LocalQuery) -> list[tuple[str, str]]:
