@@ -14,7 +14,7 @@ import copy
 import importlib.resources
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +125,40 @@ def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) ->
         clash = sorted(set(cols) & set(RESERVED_COLUMNS))
         if clash:
             errors.append(f"$: column names reserved for ingestion metadata: {clash}")
+        errors.extend(analyst_group_errors(spec))
     if errors:
         name = spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>"
         raise SpecError(f"invalid dataset spec {name!r}: " + "; ".join(errors))
+
+
+def analyst_group_errors(spec: dict[str, Any]) -> list[str]:
+    """Cross-field rules of `analyst_groups` (Terraform's modules/catalog checks the same): Lake Formation
+    grants on a glue target only; excluded columns are the table's; each split value's view is named
+    view_prefix + slug, unshortened and unique among the declared values, so Terraform can name it."""
+    from .naming import MAX_VIEW_NAME, slugify
+
+    groups = spec.get("analyst_groups") or []
+    errors: list[str] = []
+    if groups and spec["target"] != "glue":
+        errors.append("$.analyst_groups: only datasets with target glue can have analyst groups")
+    names = [g["name"] for g in groups]
+    if len(set(names)) != len(names):
+        errors.append(f"$.analyst_groups: group names must be unique: {sorted(names)}")
+    columns = {spec["split_column"], *spec["id_columns"], spec["key_column"], spec["value_column"], *RESERVED_COLUMNS}
+    values = sorted({v for g in groups for v in g["split_values"]})
+    by_slug: dict[str, list[str]] = {}
+    for v in values:
+        by_slug.setdefault(slugify(v), []).append(v)
+    for i, g in enumerate(groups):
+        unknown = sorted(set(g.get("excluded_columns", [])) - columns)
+        if unknown:
+            errors.append(f"$.analyst_groups[{i}].excluded_columns: not columns of the table: {unknown}")
+    for slug, same in sorted(by_slug.items()):
+        if not slug or len(spec["view_prefix"] + slug) > MAX_VIEW_NAME or len(same) > 1:
+            errors.append(f"$.analyst_groups: split values {same} have no view name of their own "
+                          f"({spec['view_prefix']}<slug>: a slug of letters or digits, at most {MAX_VIEW_NAME} "
+                          f"characters, one value per slug)")
+    return errors
 
 
 @dataclass(frozen=True)
@@ -143,6 +174,8 @@ class DatasetSpec:
     key_column: str
     value_column: str
     view_prefix: str
+    # Lake Formation analyst groups (terraform/modules/catalog), excluded_columns filled in; the jobs ignore them.
+    analyst_groups: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def data_columns(self) -> tuple[str, ...]:
@@ -170,6 +203,7 @@ class DatasetSpec:
             "key_column": self.key_column,
             "value_column": self.value_column,
             "view_prefix": self.view_prefix,
+            "analyst_groups": [copy.deepcopy(g) for g in self.analyst_groups],
         }
 
 
@@ -197,6 +231,9 @@ def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
         key_column=full["key_column"],
         value_column=full["value_column"],
         view_prefix=full["view_prefix"],
+        analyst_groups=tuple({"name": g["name"], "split_values": list(g["split_values"]),
+                              "excluded_columns": list(g.get("excluded_columns", []))}
+                             for g in full["analyst_groups"]),
     )
 
 

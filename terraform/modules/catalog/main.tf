@@ -239,6 +239,10 @@ locals {
       principal   = var.analyst_principals[i], role = "analyst", catalog_id = null, database = "default"
       permissions = ["DESCRIBE"], grantable = []
     } },
+    { for m in local.group_members : "${m.key}/default" => {
+      principal   = m.principal, role = "analyst_group", catalog_id = null, database = "default"
+      permissions = ["DESCRIBE"], grantable = []
+    } },
   )
 
   # Wildcard (all tables) grants: tables are created by the ingest job, views by the view job. Where a
@@ -307,4 +311,98 @@ resource "aws_lakeformation_permissions" "tables" {
 moved {
   from = aws_lakeformation_permissions.job_data_location
   to   = aws_lakeformation_permissions.ingest_data_location
+}
+
+# ---------------------------------------------------------------- analyst groups (fine-grained access)
+# A dataset's analyst_groups (datasets/*.json) say what a group reads; var.analyst_groups says who is in
+# it in this environment. A group with members gets a Lake Formation data cells filter on the base table
+# (rows whose split value is one of its split_values, every column but its excluded_columns: Lake
+# Formation "Data filters in Lake Formation"), SELECT on that filter, and SELECT/DESCRIBE on exactly the
+# views of its split values. Both need the objects to exist (Lake Formation refuses grants on a table
+# or view it does not know): the base table appears at the dataset's first load, a view at the first
+# load holding its value, so members are added by an apply after those loads. A view of a value no group
+# declares is granted to no group (analyst_principals see whole view databases).
+locals {
+  # lakepipe.naming.slugify for printable ASCII (the schema's split_values pattern): lowercase, each run of
+  # other characters one "_", trimmed. A view keeps view_prefix + slug unless the name would be shortened
+  # or two values share the slug (then naming adds a hash); analyst_group_problems refuses both for the
+  # declared values (lakepipe.spec.analyst_group_errors refuses the same).
+  analyst_groups = { for pair in flatten([for d in var.datasets : [for g in d.analyst_groups : {
+    key     = "${d.name}/${g.name}"
+    dataset = d
+    group   = g
+    slugs   = [for v in g.split_values : trim(replace(lower(v), "/[^a-z0-9]+/", "_"), "_")]
+    }]]) : pair.key => {
+    dataset          = pair.dataset.name
+    database         = pair.dataset.database
+    table            = pair.dataset.table
+    name             = pair.group.name
+    view_database    = coalesce(pair.dataset.view_database, pair.dataset.database)
+    views            = [for slug in pair.slugs : "${pair.dataset.view_prefix}${slug}"]
+    excluded_columns = pair.group.excluded_columns
+    members          = lookup(var.analyst_groups, pair.group.name, [])
+    # PartiQL string literals: single quotes, a quote inside doubled (Lake Formation "PartiQL support in
+    # row filter expressions"); the schema limits values to printable ASCII and split_column to an identifier.
+    row_filter = "${pair.dataset.split_column} IN (${join(", ", [for v in pair.group.split_values : format("'%s'", replace(v, "'", "''"))])})"
+  } }
+
+  analyst_group_problems = flatten([for d in var.datasets : length(d.analyst_groups) == 0 ? [] : concat(
+    d.target == "glue" ? [] : ["${d.name}: analyst groups need target glue (provider 5.100 cannot grant in the S3 Tables catalog)"],
+    length(distinct([for g in d.analyst_groups : g.name])) == length(d.analyst_groups) ? [] : ["${d.name}: analyst group names repeat"],
+    [for slug, values in { for v in distinct(flatten([for g in d.analyst_groups : g.split_values])) : trim(replace(lower(v), "/[^a-z0-9]+/", "_"), "_") => v... } :
+      "${d.name}: split values ${jsonencode(values)} have no view name of their own" if slug == "" || length(values) > 1 || length(d.view_prefix) + length(slug) > 128
+    ],
+  )])
+
+  # Groups with members in this environment, and one entry per (group, member).
+  member_groups = { for k, g in local.analyst_groups : k => g if length(g.members) > 0 }
+  group_members = flatten([for k, g in local.member_groups : [for i in range(length(g.members)) : {
+    key = "${k}/${i}", group = k, principal = g.members[i]
+  }]])
+}
+
+resource "aws_lakeformation_data_cells_filter" "analyst_group" {
+  for_each = local.member_groups
+
+  table_data {
+    database_name    = aws_glue_catalog_database.this[each.value.database].name
+    table_name       = each.value.table
+    name             = each.value.name
+    table_catalog_id = var.account_id
+
+    column_wildcard {
+      excluded_column_names = each.value.excluded_columns
+    }
+    row_filter {
+      filter_expression = each.value.row_filter
+    }
+  }
+}
+
+resource "aws_lakeformation_permissions" "analyst_group_filter" {
+  for_each = { for m in local.group_members : m.key => m }
+
+  principal   = each.value.principal
+  permissions = ["SELECT"]
+
+  data_cells_filter {
+    database_name    = aws_lakeformation_data_cells_filter.analyst_group[each.value.group].table_data[0].database_name
+    table_name       = aws_lakeformation_data_cells_filter.analyst_group[each.value.group].table_data[0].table_name
+    name             = aws_lakeformation_data_cells_filter.analyst_group[each.value.group].table_data[0].name
+    table_catalog_id = var.account_id
+  }
+}
+
+resource "aws_lakeformation_permissions" "analyst_group_view" {
+  for_each = { for pair in flatten([for m in local.group_members : [for view in local.member_groups[m.group].views : {
+    key = "${m.key}/${view}", principal = m.principal, database = local.member_groups[m.group].view_database, view = view
+  }]]) : pair.key => pair }
+
+  principal   = each.value.principal
+  permissions = ["SELECT", "DESCRIBE"]
+
+  table {
+    database_name = aws_glue_catalog_database.this[each.value.database].name
+    name          = each.value.view
+  }
 }

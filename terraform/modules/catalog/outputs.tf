@@ -40,3 +40,16 @@ output "lf_settings_problems" {
   description = "Why the account's Lake Formation settings are not ready for the stack (empty when ready or not checked)."
   value       = local.lf_settings_problems
 }
+
+output "analyst_group_access" {
+  description = "Per dataset/group: the base table, its data cells filter (name, row filter, excluded columns), the views granted and the members (empty: no filter or grants in this environment)."
+  value = { for k, g in local.analyst_groups : k => {
+    database         = g.database, table = g.table, filter = g.name, row_filter = g.row_filter
+    excluded_columns = g.excluded_columns, view_database = g.view_database, views = g.views, members = g.members
+  } }
+
+  precondition {
+    condition     = length(local.analyst_group_problems) == 0
+    error_message = "Dataset analyst_groups cannot be granted: ${join("; ", local.analyst_group_problems)}."
+  }
+}

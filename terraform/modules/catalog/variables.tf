@@ -59,6 +59,11 @@ variable "datasets" {
     key_column    = string
     value_column  = string
     view_prefix   = string
+    analyst_groups = optional(list(object({
+      name             = string
+      split_values     = list(string)
+      excluded_columns = optional(list(string), [])
+    })), [])
   }))
 
   validation {
@@ -181,5 +186,20 @@ variable "s3tables_table_bucket_arn" {
   validation {
     condition     = var.s3tables_table_bucket_arn == null || can(regex("^arn:[a-z-]+:s3tables:", var.s3tables_table_bucket_arn))
     error_message = "s3tables_table_bucket_arn must be an S3 Tables bucket ARN."
+  }
+}
+
+variable "analyst_groups" {
+  description = "Members of the datasets' analyst_groups (datasets/*.json), per environment: group name => IAM role or user ARNs. A group gets its Lake Formation data cells filter on the base table and SELECT on its views only when it has members here; the base table and those views must exist by then (the dataset's first load)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for arns in values(var.analyst_groups) : alltrue([for a in arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(role|user)/", a))])])
+    error_message = "analyst_groups members must be IAM role or user ARNs."
+  }
+  validation {
+    condition     = alltrue([for name in keys(var.analyst_groups) : contains(flatten([for d in var.datasets : [for g in d.analyst_groups : g.name]]), name)])
+    error_message = "analyst_groups names a group no dataset declares (datasets/<name>.json analyst_groups)."
   }
 }

@@ -19,6 +19,12 @@ locals {
 
   # Normalised, fully typed objects (sorted by file name, which is the dataset name by convention).
   datasets = [for s in local.merged : {
+    # Lake Formation analyst groups for modules/catalog, excluded_columns defaulted.
+    analyst_groups = [for g in s.analyst_groups : {
+      name             = g.name
+      split_values     = [for v in g.split_values : v]
+      excluded_columns = [for c in try(g.excluded_columns, []) : c]
+    }]
     name          = s.name
     raw_prefix    = s.raw_prefix
     target        = s.target
@@ -47,4 +53,15 @@ locals {
   prefixes = [for s in local.datasets : s.raw_prefix]
   # S3 rejects two notification rules whose prefixes overlap for the same suffix.
   overlapping_prefixes = flatten([for a in local.prefixes : [for b in local.prefixes : "${a} / ${b}" if a != b && startswith(b, a)]])
+
+  # analyst_groups items against the schema (modules/catalog checks the cross-field rules).
+  group_schema = local.properties.analyst_groups.items
+  analyst_group_errors = flatten([for f, s in local.raw_specs : [for i, g in try(s.analyst_groups, []) : concat(
+    [for k in keys(g) : "${f}: analyst_groups[${i}].${k} is unknown" if !contains(keys(local.group_schema.properties), k)],
+    [for k in local.group_schema.required : "${f}: analyst_groups[${i}].${k} is missing" if !contains(keys(g), k)],
+    can(regex(local.group_schema.properties.name.pattern, g.name)) ? [] : ["${f}: analyst_groups[${i}].name"],
+    length(try(g.split_values, [])) >= local.group_schema.properties.split_values.minItems ? [] : ["${f}: analyst_groups[${i}].split_values is empty"],
+    [for v in try(g.split_values, []) : "${f}: analyst_groups[${i}].split_values ${jsonencode(v)}" if !can(regex(local.group_schema.properties.split_values.items.pattern, v))],
+    [for c in try(g.excluded_columns, []) : "${f}: analyst_groups[${i}].excluded_columns ${c}" if !can(regex(local.group_schema.properties.excluded_columns.items.pattern, c))],
+  )]])
 }

@@ -26,6 +26,10 @@ output "datasets" {
     condition     = length(distinct(local.prefixes)) == length(local.prefixes) && length(local.overlapping_prefixes) == 0
     error_message = "Dataset raw prefixes must be unique and must not overlap: ${join(", ", local.overlapping_prefixes)}."
   }
+  precondition {
+    condition     = length(local.analyst_group_errors) == 0
+    error_message = "Dataset analyst_groups do not match the schema: ${join("; ", local.analyst_group_errors)}."
+  }
 }
 
 output "by_name" {

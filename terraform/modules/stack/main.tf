@@ -75,6 +75,7 @@ module "catalog" {
   check_data_lake_settings  = var.check_data_lake_settings
   deployer_arn              = local.deployer_arn
   analyst_principals        = var.analyst_principals
+  analyst_groups            = var.analyst_groups
   s3tables_catalog_id       = local.s3tables_in_use ? module.s3tables[0].glue_catalog_id : null
   s3tables_table_bucket_arn = local.s3tables_in_use ? module.s3tables[0].table_bucket_arn : null
 }

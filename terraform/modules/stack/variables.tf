@@ -32,6 +32,12 @@ variable "analyst_principals" {
   default     = []
 }
 
+variable "analyst_groups" {
+  description = "Members of the datasets' analyst_groups: group name => IAM role or user ARNs. Each member reads its group's rows and columns of the base table (a Lake Formation data cells filter) and its views; apply after the dataset's first load (README, Fine-grained access)."
+  type        = map(list(string))
+  default     = {}
+}
+
 variable "analyst_role_names" {
   description = "IAM role names the analyst policy (Athena workgroup, Glue read of the views, GetDataAccess, results, key) is attached to."
   type        = list(string)

@@ -254,3 +254,91 @@ run "analysts_with_views_sharing_a_base_table_database_are_refused" {
   }
   expect_failures = [var.analyst_principals]
 }
+
+# Issue 13 part 3: analyst groups declared per dataset, members per environment.
+run "analyst_groups_get_a_cells_filter_and_exactly_their_views" {
+  command = apply
+
+  variables {
+    datasets = [
+      { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = "lake_views", split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_", analyst_groups = [
+        { name = "acme_only", split_values = ["ACME"], excluded_columns = ["lakepipe_source_file", "lakepipe_run_id"] },
+        { name = "quoted", split_values = ["O'Brien & Co", "x') OR ('a'='a"] },
+        { name = "nobody_yet", split_values = ["Initech"] },
+      ] },
+    ]
+    analyst_groups = {
+      acme_only = ["arn:aws:iam::123456789012:role/acme-a", "arn:aws:iam::123456789012:role/acme-b"]
+      quoted    = ["arn:aws:iam::123456789012:user/q"]
+    }
+  }
+
+  assert {
+    condition     = one(one(aws_lakeformation_data_cells_filter.analyst_group["entities/acme_only"].table_data).row_filter).filter_expression == "entity1 IN ('ACME')"
+    error_message = "The filter admits the rows of the group's split values."
+  }
+  assert {
+    condition     = one(one(aws_lakeformation_data_cells_filter.analyst_group["entities/quoted"].table_data).row_filter).filter_expression == "entity1 IN ('O''Brien & Co', 'x'') OR (''a''=''a')"
+    error_message = "Split values are PartiQL string literals: a quote inside is doubled, so a value cannot end the literal."
+  }
+  assert {
+    condition     = one(aws_lakeformation_data_cells_filter.analyst_group["entities/acme_only"].table_data).table_name == "entities" && one(aws_lakeformation_data_cells_filter.analyst_group["entities/acme_only"].table_data).name == "acme_only" && one(aws_lakeformation_data_cells_filter.analyst_group["entities/acme_only"].table_data).table_catalog_id == "123456789012" && one(one(aws_lakeformation_data_cells_filter.analyst_group["entities/acme_only"].table_data).column_wildcard).excluded_column_names == tolist(["lakepipe_source_file", "lakepipe_run_id"])
+    error_message = "The filter is on the base table, named after the group, every column but the excluded ones."
+  }
+  assert {
+    condition     = toset(keys(aws_lakeformation_data_cells_filter.analyst_group)) == toset(["entities/acme_only", "entities/quoted"])
+    error_message = "A group without members in this environment gets no filter (and needs no table yet)."
+  }
+  assert {
+    condition = toset(keys(aws_lakeformation_permissions.analyst_group_view)) == toset([
+      "entities/acme_only/0/entity_view_acme", "entities/acme_only/1/entity_view_acme",
+      "entities/quoted/0/entity_view_o_brien_co", "entities/quoted/0/entity_view_x_or_a_a",
+    ])
+    error_message = "Each member gets exactly the views of its group's split values, named as lakepipe.naming names them."
+  }
+  assert {
+    condition     = one(aws_lakeformation_permissions.analyst_group_view["entities/quoted/0/entity_view_o_brien_co"].table).database_name == "lake_views" && toset(aws_lakeformation_permissions.analyst_group_view["entities/quoted/0/entity_view_o_brien_co"].permissions) == toset(["SELECT", "DESCRIBE"]) && aws_lakeformation_permissions.analyst_group_view["entities/quoted/0/entity_view_o_brien_co"].principal == "arn:aws:iam::123456789012:user/q"
+    error_message = "View grants: SELECT and DESCRIBE on the named view in the view database."
+  }
+  assert {
+    condition     = one(aws_lakeformation_permissions.analyst_group_filter["entities/acme_only/1"].data_cells_filter).name == "acme_only" && one(aws_lakeformation_permissions.analyst_group_filter["entities/acme_only/1"].data_cells_filter).table_name == "entities" && tolist(aws_lakeformation_permissions.analyst_group_filter["entities/acme_only/1"].permissions) == tolist(["SELECT"]) && aws_lakeformation_permissions.analyst_group_filter["entities/acme_only/1"].principal == "arn:aws:iam::123456789012:role/acme-b"
+    error_message = "Each member gets SELECT on its group's filter."
+  }
+  assert {
+    condition     = !contains([for k, p in aws_lakeformation_permissions.tables : p.principal], "arn:aws:iam::123456789012:role/acme-a") && one(aws_lakeformation_permissions.database["entities/acme_only/0/default"].database).name == "default"
+    error_message = "Members get no wildcard grant on any database, and DESCRIBE on default (Athena)."
+  }
+}
+
+run "a_group_no_dataset_declares_is_refused" {
+  command = plan
+
+  variables {
+    analyst_groups = { ghost = ["arn:aws:iam::123456789012:role/ghost"] }
+  }
+  expect_failures = [var.analyst_groups]
+}
+
+run "split_values_sharing_a_view_name_are_refused" {
+  command = plan
+
+  variables {
+    datasets = [
+      { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = "lake_views", split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_", analyst_groups = [
+        { name = "a", split_values = ["ACME"] }, { name = "b", split_values = ["acme"] },
+      ] },
+    ]
+  }
+  expect_failures = [output.analyst_group_access]
+}
+
+run "analyst_groups_on_an_s3tables_dataset_are_refused" {
+  command = plan
+
+  variables {
+    datasets = [
+      { name = "ledger", raw_prefix = "incoming/ledger/", target = "s3tables", database = "finance", table = "ledger", view_database = null, split_column = "entity1", id_columns = [], key_column = "key", value_column = "value", view_prefix = "ledger_view_", analyst_groups = [{ name = "a", split_values = ["ACME"] }] },
+    ]
+  }
+  expect_failures = [output.analyst_group_access]
+}

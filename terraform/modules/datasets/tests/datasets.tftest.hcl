@@ -28,6 +28,29 @@ run "repository_specs_get_schema_defaults" {
   }
 }
 
+run "analyst_groups_default_to_none_and_keep_their_values" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/analyst_groups"
+  }
+  assert {
+    condition     = output.by_name["entities"].analyst_groups == []
+    error_message = "A spec without analyst_groups has none."
+  }
+  assert {
+    condition     = output.by_name["acme"].analyst_groups[1] == { name = "quoted", split_values = ["O'Brien & Co", "Globex"], excluded_columns = [] }
+    error_message = "A group's split values are kept as written; excluded_columns defaults to none."
+  }
+}
+
+run "analyst_group_with_a_field_the_schema_does_not_know_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/analyst_groups_bad"
+  }
+  expect_failures = [output.datasets]
+}
+
 run "empty_dataset_list_is_rejected" {
   command = plan
   variables {
