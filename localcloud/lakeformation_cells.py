@@ -80,6 +80,16 @@ def _glue_columns(account: str, region: str, database: str, table: str) -> list[
     return [c["Name"].lower() for c in [*cols, *(t.get("PartitionKeys") or [])]]
 
 
+def table_missing(account: str, region: str, database: str, table: str) -> bool:
+    from moto.glue.models import glue_backends
+
+    try:
+        glue_backends[account][region].get_table(database.lower(), table.lower())
+    except Exception:  # noqa: BLE001 - moto raises EntityNotFound/TableNotFound
+        return True
+    return False
+
+
 # ------------------------------------------------------------------ row filter expressions
 
 

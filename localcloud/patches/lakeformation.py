@@ -6,6 +6,8 @@
 - moto matches a revoke to a grant only when both spell the resource identically, so revoking a default
   grant the endpoint made (localcloud.lakeformation_model: no CatalogId) with `CatalogId: <account>` revoked
   nothing. Resources now match whatever the CatalogId spelling (the endpoint has one account).
+- GrantPermissions on a named table or view that does not exist succeeds in moto; AWS answers
+  EntityNotFoundException (so a grant on a view made before the load that creates it fails, as on AWS).
 - Data cells filters: moto has no Create/Get/Update/DeleteDataCellsFilter (ListDataCellsFilter is always
   empty), accepts grants on filters that do not exist and lists none of them. Served by
   localcloud.lakeformation_cells, which also checks the grants (the filter must exist).
@@ -46,12 +48,21 @@ def _revoke_permissions(self, catalog_id: str, principal: dict[str, str], resour
 
 _orig_grant = lf_models.LakeFormationBackend.grant_permissions
 _orig_list_permissions = lf_responses.LakeFormationResponse.list_permissions
+_orig_grant_response = lf_responses.LakeFormationResponse.grant_permissions
 
 
 def _grant_permissions(self, catalog_id: str, principal: dict[str, str], resource: dict[str, Any],
                        permissions: list[str], permissions_with_grant_options: list[str]) -> None:
     cells.check_grant(self.account_id, self.region_name, resource, permissions)
     _orig_grant(self, catalog_id, principal, resource, permissions, permissions_with_grant_options)
+
+
+def grant_permissions(self) -> str:
+    table = (self._get_param("Resource") or {}).get("Table") or {}
+    if table.get("Name") and cells.table_missing(self.current_account, self.region, table["DatabaseName"],
+                                                 table["Name"]):
+        raise cells.EntityNotFound(f"Table {table['DatabaseName']}.{table['Name']} not found.")
+    return _orig_grant_response(self)
 
 
 def _caller(response) -> str | None:
@@ -101,7 +112,7 @@ def list_permissions(self) -> str:
 
 
 HANDLERS = (create_data_cells_filter, update_data_cells_filter, get_data_cells_filter, delete_data_cells_filter,
-            list_data_cells_filter, list_permissions)
+            list_data_cells_filter, list_permissions, grant_permissions)
 EXTRA_PATHS = {f"{{0}}/{op}$": lf_responses.LakeFormationResponse.dispatch
                for op in ("CreateDataCellsFilter", "UpdateDataCellsFilter", "GetDataCellsFilter",
                           "DeleteDataCellsFilter")}

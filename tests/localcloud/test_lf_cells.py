@@ -155,6 +155,14 @@ def test_grants_need_an_existing_filter_and_are_listed_on_it(lake):
         (lake.analyst, ["SELECT"])]
 
 
+def test_a_grant_on_a_view_that_does_not_exist_yet_is_refused(lake):
+    """GrantPermissions on a named table or view needs it to exist: Terraform's per-view grants of an analyst
+    group fail until the load that creates the view (README, Fine-grained access)."""
+    with pytest.raises(ClientError) as missing:
+        grant(lake, lake.analyst, {"Table": {"DatabaseName": "marts", "Name": "dept_sales"}}, ["SELECT"])
+    assert missing.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
 def test_only_a_grantor_of_the_whole_table_creates_filters(lake):
     """Data filtering limitations: SELECT with grant option on all columns (or a data lake admin)."""
     _, lf = role_client(lake, "filter-maker", "lakeformation", ["lakeformation:CreateDataCellsFilter"])
