@@ -61,6 +61,7 @@ _TYPES = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }
 
 
@@ -75,6 +76,11 @@ def _validate(value: Any, schema: dict[str, Any], path: str, errors: list[str]) 
         errors.append(f"{path}: {value!r} is not one of {schema['enum']}")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
         errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
+    if _TYPES["number"](value):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(f"{path}: {value!r} is less than the minimum {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(f"{path}: {value!r} is greater than the maximum {schema['maximum']}")
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
             errors.append(f"{path}: needs at least {schema['minItems']} items")
@@ -176,6 +182,8 @@ class DatasetSpec:
     view_prefix: str
     # Lake Formation analyst groups (terraform/modules/catalog), excluded_columns filled in; the jobs ignore them.
     analyst_groups: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    # Alarm thresholds (terraform/modules/monitoring), every field present; the jobs do not read them.
+    monitoring: dict[str, Any] = field(default_factory=lambda: monitoring_with_defaults({}), hash=False)
 
     @property
     def data_columns(self) -> tuple[str, ...]:
@@ -204,7 +212,14 @@ class DatasetSpec:
             "value_column": self.value_column,
             "view_prefix": self.view_prefix,
             "analyst_groups": [copy.deepcopy(g) for g in self.analyst_groups],
+            "monitoring": dict(self.monitoring),
         }
+
+
+def monitoring_with_defaults(monitoring: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A spec's `monitoring` object with the schema's per-field defaults filled in (as modules/datasets does)."""
+    props = (schema or load_schema())["properties"]["monitoring"]["properties"]
+    return {name: monitoring.get(name, prop["default"]) for name, prop in props.items()}
 
 
 def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
@@ -234,6 +249,7 @@ def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
         analyst_groups=tuple({"name": g["name"], "split_values": list(g["split_values"]),
                               "excluded_columns": list(g.get("excluded_columns", []))}
                              for g in full["analyst_groups"]),
+        monitoring=monitoring_with_defaults(full["monitoring"], schema),
     )
 
 

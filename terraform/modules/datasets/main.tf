@@ -36,6 +36,8 @@ locals {
     key_column    = s.key_column
     value_column  = s.value_column
     view_prefix   = s.view_prefix
+    # Alarm thresholds for modules/monitoring, each field defaulted from the schema on its own.
+    monitoring = { for field, prop in local.monitoring_properties : field => lookup(s.monitoring, field, prop["default"]) }
   }]
 
   unknown_fields = flatten([for f, s in local.raw_specs : [for k in keys(s) : "${f}: ${k}" if !contains(keys(local.properties), k)]])
@@ -47,6 +49,15 @@ locals {
     s.view_database == null ? [] : [for x in [s.view_database] : "${s.name}.view_database" if length(regexall(local.properties.view_database.pattern, x)) == 0],
     [for c in s.id_columns : "${s.name}.id_columns" if length(regexall(local.properties.id_columns.items.pattern, c)) == 0],
     contains(local.properties.target.enum, s.target) ? [] : ["${s.name}.target"],
+  )])
+
+  monitoring_properties = local.properties.monitoring.properties
+  monitoring_errors = flatten([for f, s in local.raw_specs : concat(
+    [for k in keys(try(s.monitoring, {})) : "${f}: monitoring.${k} is unknown" if !contains(keys(local.monitoring_properties), k)],
+  )])
+  threshold_errors = flatten([for s in local.datasets : concat(
+    s.monitoring.max_reject_ratio >= local.monitoring_properties.max_reject_ratio.minimum && s.monitoring.max_reject_ratio <= local.monitoring_properties.max_reject_ratio.maximum ? [] : ["${s.name}.monitoring.max_reject_ratio"],
+    s.monitoring.expected_cadence_hours == null ? [] : [for h in [s.monitoring.expected_cadence_hours] : "${s.name}.monitoring.expected_cadence_hours" if h != floor(h) || h < local.monitoring_properties.expected_cadence_hours.minimum || h > local.monitoring_properties.expected_cadence_hours.maximum],
   )])
 
   names    = [for s in local.datasets : s.name]

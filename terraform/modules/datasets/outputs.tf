@@ -19,6 +19,10 @@ output "datasets" {
     error_message = "Dataset spec fields do not match the schema patterns/enums: ${join(", ", local.pattern_errors)}."
   }
   precondition {
+    condition     = length(local.monitoring_errors) == 0 && length(local.threshold_errors) == 0
+    error_message = "Dataset monitoring fields the schema does not know or out of range (max_reject_ratio 0-1, expected_cadence_hours an integer 1-168 or null): ${join(", ", concat(local.monitoring_errors, local.threshold_errors))}."
+  }
+  precondition {
     condition     = length(distinct(local.names)) == length(local.names)
     error_message = "Dataset names must be unique."
   }

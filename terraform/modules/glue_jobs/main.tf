@@ -93,7 +93,8 @@ locals {
     var.extra_spark_conf,
   ))
 
-  common_arguments = merge(local.job_arguments.arguments.common, { "--conf" = local.spark_conf })
+  # --metrics_namespace: the jobs' custom CloudWatch metrics (lakepipe/metrics.py, modules/monitoring).
+  common_arguments = merge(local.job_arguments.arguments.common, { "--conf" = local.spark_conf, "--metrics_namespace" = var.metrics_namespace })
   ingest_arguments = merge(local.common_arguments, local.job_arguments.arguments.ingest)
   view_arguments = merge(local.common_arguments, local.job_arguments.arguments.views,
     { "--definer_role_arn" = var.definer_role_arn },
@@ -302,12 +303,13 @@ locals {
       Resource = ["${local.logs_arn}:log-group:/aws-glue/*", "${local.logs_arn}:log-group:/aws-glue/*:log-stream:*"]
     },
     {
-      # cloudwatch:PutMetricData has no resource-level permissions; restricted to the Glue namespace.
+      # cloudwatch:PutMetricData has no resource-level permissions; restricted to Glue's own namespace
+      # (job metrics) and the stack's (the jobs' custom metrics, lakepipe/metrics.py).
       Sid       = "GlueMetrics"
       Effect    = "Allow"
       Action    = "cloudwatch:PutMetricData"
       Resource  = "*"
-      Condition = { StringEquals = { "cloudwatch:namespace" = "Glue" } }
+      Condition = { StringEquals = { "cloudwatch:namespace" = ["Glue", var.metrics_namespace] } }
     },
   ]
 

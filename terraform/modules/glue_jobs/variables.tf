@@ -286,3 +286,13 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be a CloudWatch Logs retention value."
   }
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the jobs' custom metrics (--metrics_namespace; the job roles may put metrics into it and into Glue's own)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits or . _ / # : - and must not start with AWS/ (reserved for AWS services)."
+  }
+}

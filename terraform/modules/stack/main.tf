@@ -21,6 +21,8 @@ locals {
   lambda_zip_path   = coalesce(var.lambda_zip_path, "${local.repo_root}/build/lambda/lakepipe_lambda.zip")
   glue_package_path = coalesce(var.glue_package_path, "${local.repo_root}/build/glue/lakepipe.zip")
   glue_scripts_dir  = coalesce(var.glue_scripts_dir, "${local.repo_root}/glue_jobs")
+  # One namespace per environment: dev and prod in one account keep their metrics apart.
+  metrics_namespace = coalesce(var.metrics_namespace, "${var.name_prefix}/${var.environment}")
 }
 
 # The same spec files the jobs and Lambdas read, with the schema defaults applied.
@@ -110,6 +112,7 @@ module "glue_jobs" {
   max_concurrent_runs        = var.max_concurrent_runs
   timeout_minutes            = var.job_timeout_minutes
   log_retention_days         = var.log_retention_days
+  metrics_namespace          = local.metrics_namespace
 }
 
 module "pipeline" {
@@ -161,4 +164,20 @@ module "athena" {
   kms_key_arn                    = module.storage.kms_key_arn
   bytes_scanned_cutoff_per_query = var.bytes_scanned_cutoff_per_query
   force_destroy                  = var.force_destroy
+}
+
+# The environment's dashboard and alarms (every alarm notifies the failure topic).
+module "monitoring" {
+  source = "../monitoring"
+
+  name_prefix            = var.name_prefix
+  environment            = var.environment
+  region                 = var.region
+  metrics_namespace      = local.metrics_namespace
+  datasets               = local.datasets
+  state_machine_arn      = module.pipeline.state_machine_arn
+  glue_job_names         = { ingest = module.glue_jobs.ingest_job_name, views = module.glue_jobs.view_job_name }
+  lambda_function_names  = { trigger = module.trigger.function_name, recorder = module.pipeline.run_recorder_function_name }
+  dead_letter_queue_name = element(split(":", module.trigger.dead_letter_queue_arn), 5)
+  alarm_topic_arn        = module.pipeline.failure_topic_arn
 }

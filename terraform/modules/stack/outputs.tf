@@ -97,3 +97,12 @@ output "analyst_policy_arn" {
   description = "IAM policy analysts need to query the views in the stack's Athena workgroup (Lake Formation grants via analyst_principals)."
   value       = module.athena.analyst_policy_arn
 }
+
+output "monitoring" {
+  description = "The environment's CloudWatch dashboard, its alarms by kind and the jobs' metrics namespace."
+  value = {
+    dashboard_name    = module.monitoring.dashboard_name
+    alarm_names       = module.monitoring.alarm_names
+    metrics_namespace = module.monitoring.metrics_namespace
+  }
+}

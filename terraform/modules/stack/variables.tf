@@ -139,3 +139,9 @@ variable "glue_scripts_dir" {
   type        = string
   default     = null
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the jobs' custom metrics (rows read, loaded, rejected per dataset). Null means <name_prefix>/<environment>."
+  type        = string
+  default     = null
+}

@@ -96,3 +96,46 @@ run "extra_spec_reusing_a_dataset_name_is_rejected" {
   }
   expect_failures = [output.datasets]
 }
+
+run "monitoring_fields_default_one_by_one" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/monitoring"
+  }
+  assert {
+    condition     = output.by_name["entities"].monitoring == { max_reject_ratio = 0.05, expected_cadence_hours = null }
+    error_message = "A spec without monitoring gets the schema's defaults (5% rejects, no cadence)."
+  }
+  assert {
+    condition     = output.by_name["hourly"].monitoring.expected_cadence_hours == 2 && output.by_name["hourly"].monitoring.max_reject_ratio == 0.05
+    error_message = "A spec setting one monitoring field keeps the default of the other."
+  }
+  assert {
+    condition     = output.by_name["strict"].monitoring.max_reject_ratio == 0 && output.by_name["strict"].monitoring.expected_cadence_hours == null
+    error_message = "A spec's own monitoring values (0 included, null cadence) win."
+  }
+}
+
+run "monitoring_reject_ratio_above_one_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/monitoring_bad_ratio"
+  }
+  expect_failures = [output.datasets]
+}
+
+run "monitoring_cadence_beyond_seven_days_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/monitoring_bad_cadence"
+  }
+  expect_failures = [output.datasets]
+}
+
+run "monitoring_unknown_field_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/monitoring_unknown_field"
+  }
+  expect_failures = [output.datasets]
+}

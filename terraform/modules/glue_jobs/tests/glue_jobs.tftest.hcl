@@ -25,6 +25,7 @@ variables {
   view_script_path           = "tests/fixtures/view_job.py"
   package_zip_path           = "tests/fixtures/lakepipe.zip"
   max_concurrent_runs        = 7
+  metrics_namespace          = "lakepipe/dev"
   datasets = [
     { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
     { name = "ledger", raw_prefix = "incoming/ledger/", target = "s3tables", database = "finance", table = "ledger", view_database = "reporting", split_column = "entity1", id_columns = [], key_column = "key", value_column = "value", view_prefix = "ledger_view_" },
@@ -266,4 +267,18 @@ run "bad_staging_prefix_is_rejected" {
     staging_prefix = "staging"
   }
   expect_failures = [var.staging_prefix]
+}
+
+run "jobs_put_custom_metrics_into_the_stack_namespace_only" {
+  command = plan
+
+  assert {
+    condition     = local.ingest_arguments["--metrics_namespace"] == "lakepipe/dev" && local.view_arguments["--metrics_namespace"] == "lakepipe/dev"
+    error_message = "Both jobs get the stack's metrics namespace (lakepipe/metrics.py puts the run's metrics there)."
+  }
+  assert {
+    condition = alltrue([for policy in [local.ingest_policy, local.view_policy] : one([for s in policy.Statement : s if s.Action == "cloudwatch:PutMetricData"]).Condition ==
+    { StringEquals = { "cloudwatch:namespace" = ["Glue", "lakepipe/dev"] } }])
+    error_message = "PutMetricData (no resource ARNs) only into Glue's namespace and the stack's."
+  }
 }

@@ -145,3 +145,20 @@ run "analysts_can_query_the_bundled_datasets_views" {
     error_message = "Analysts get DESCRIBE on default (Athena requires it for Lake Formation users)."
   }
 }
+
+run "monitoring_watches_the_stack_and_notifies_the_failure_topic" {
+  command = apply
+
+  assert {
+    condition     = output.monitoring.metrics_namespace == "lakepipe/dev" && module.monitoring.dashboard_name == "lakepipe-dev-pipeline"
+    error_message = "One dashboard per environment; the jobs' metrics namespace defaults to <name_prefix>/<environment>."
+  }
+  assert {
+    condition     = output.monitoring.alarm_names.lambda_errors == { trigger = "lakepipe-dev-trigger-lambda-errors", recorder = "lakepipe-dev-recorder-lambda-errors" } && keys(output.monitoring.alarm_names.glue_job_failed) == ["ingest", "views"]
+    error_message = "Errors of both Lambdas and failures of both jobs are watched."
+  }
+  assert {
+    condition     = keys(output.monitoring.alarm_names.reject_ratio) == ["entities", "regulatory"] && length(output.monitoring.alarm_names.no_successful_run) == 0
+    error_message = "Every dataset gets a reject ratio alarm; none declares a cadence, so no freshness alarm."
+  }
+}
