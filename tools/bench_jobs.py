@@ -49,7 +49,8 @@ def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant
     injected = {"duplicate_key": 0, "duplicate_row": 0, "wrong_field_count": 0, "empty_key": 0,
                 "empty_split_value": 0, "unparseable": 0, "blank": 0}
     n = 0
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    # surrogateescape: "\udcff" is written as the lone byte 0xFF (invalid UTF-8)
+    with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
         w = f.write
         w("entity1,entity2,entity3,entity4,key,value\n")
         for s in range(splits):
@@ -67,7 +68,9 @@ def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant
                         w(f"{split},{ids_part},metric_{k:02d}\n")  # wrong_field_count
                         w(f"{split},{ids_part},,{value}\n")  # empty_key
                         w(f" ,{ids_part},metric_{k:02d},{value}\n")  # empty_split_value
-                        w(f'{split},{ids_part},metric_{k:02d},"{value}\n')  # unbalanced quote: unparseable
+                        # invalid UTF-8: unparseable. (An unbalanced quote is no longer one line's fault: under
+                        # RFC 4180 it opens a value that spans the following lines.)
+                        w(f"{split},{ids_part},metric_{k:02d},\udcff{value}\n")
                         w("\n")  # blank
                         for kind in injected:
                             injected[kind] += 1
