@@ -31,6 +31,7 @@ log = logging.getLogger("localcloud.lambda")
 
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 _extract_lock = threading.Lock()
+_faults_lock = threading.Lock()
 _async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
 
 
@@ -164,6 +165,10 @@ def run(fn, event: bytes | str | None) -> InvokeResult:
     except ValueError:
         err = {"errorMessage": "Could not parse request body into json", "errorType": "InvalidRequestContentException"}
         return InvokeResult(json.dumps(err).encode(), "Unhandled", "", request_id, error=err)
+    err = injected_failure(fn.function_name, event.decode("utf-8", "replace"))
+    if err is not None:
+        log.warning("lambda %s request %s: %s", fn.function_name, request_id, err["errorMessage"])
+        return InvokeResult(json.dumps(err).encode(), "Unhandled", "", request_id, error=err)
     work = config.current().state_dir / "lambda" / "invocations" / request_id
     work.mkdir(parents=True, exist_ok=True)
     event_file, result_file = work / "event.json", work / "result.json"
@@ -236,6 +241,38 @@ def run(fn, event: bytes | str | None) -> InvokeResult:
         return InvokeResult(json.dumps(err).encode(), "Unhandled", logs, request_id, duration_ms, err)
     log.info("lambda %s request %s ok in %.0f ms", fn.function_name, request_id, duration_ms)
     return InvokeResult(result["payload"].encode(), None, logs, request_id, duration_ms)
+
+
+def faults_dir() -> Path:
+    return config.current().state_dir / "lambda" / "faults"
+
+
+def injected_failure(function_name: str, event_text: str) -> dict[str, str] | None:
+    """Test ground only: a failed invocation a test armed (`<state dir>/lambda/faults/<name>.json`:
+    {"function": name, "event_contains": text, "failures": N}), as a handler error, before the handler runs.
+    The first N invocations of that function whose event holds the text fail; the file counts them
+    ("injected"), so a test sees how many attempts there were."""
+    folder = faults_dir()
+    if not folder.is_dir():
+        return None
+    with _faults_lock:
+        for path in sorted(folder.glob("*.json")):
+            try:
+                fault = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            injected = int(fault.get("injected", 0))
+            if (fault.get("function") != function_name or fault.get("event_contains", "") not in event_text
+                    or injected >= int(fault.get("failures", 1))):
+                continue
+            fault["injected"] = injected + 1
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(fault))
+            os.replace(tmp, path)
+            return {"errorType": "LocalcloudInjectedFault",
+                    "errorMessage": f"localcloud fault {path.stem}: injected failure {injected + 1} of "
+                                    f"{fault.get('failures', 1)}"}
+    return None
 
 
 def _save_logs(fn, stream: str, text: str) -> None:

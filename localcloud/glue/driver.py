@@ -269,11 +269,13 @@ def new_run_session(root, spec: dict, static_sql_keys):
     """A fresh session of the driver's SparkContext with the run's runtime settings, made the active one
     (the static ones are the SparkContext's own: build_root_session)."""
     from localcloud import spark_runtime
+    from localcloud.glue import faults
 
     session = root.newSession()
     conf = {}
     for name, state in spec.get("catalogs", {}).items():
         conf.update(spark_runtime.catalog_conf(name, state))
+    conf.update(faults.catalog_conf(spec.get("fault"), list(spec.get("catalogs", {}))))  # tests only
     conf.update({k: str(v) for k, v in spec.get("spark_conf", {}).items() if not is_static_key(k, static_sql_keys)})
     # Data sources and Iceberg build their Hadoop conf from the session's (SessionState.newHadoopConf): the
     # run's s3:// paths map to the run's own mirror.

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from localcloud.glue import catalog_sync
+from localcloud.glue import catalog_sync, faults
 from localcloud.glue import pool as glue_pool
 from localcloud.glue.conf import parse_conf_argument, repoint
 from localcloud.glue.s3sync import Mirror, read_journal, s3_uris
@@ -213,6 +213,10 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
             f"local Iceberg JDBC catalog {catalogs[c.name]}")
     federated = catalog_sync.federated_catalog_ids(parsed.catalogs, session_admin_s3tables(endpoint_url, region)) \
         if catalogs else {}
+    fault = faults.claim(faults.faults_dir(state_dir), args) if catalogs else None  # tests only (faults.py)
+    if fault:
+        log(f"fault {fault['name']} armed for this run: {fault['action']} at the commit of "
+            f"{fault['namespace']}.{fault['table']}")
     timings["fetch_s"] = round(time.monotonic() - t, 2)
 
     # Runs overlap; only the catalog syncs are serialised (Glue is the source of truth, the local JDBC
@@ -250,6 +254,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         "mirror_dir": str(mirror.root),
         "s3_journal_path": str(journal_path),
         "result_path": str(result_path),
+        "fault": fault,
     }
     spec_path.write_text(json.dumps(spec, indent=2))
 

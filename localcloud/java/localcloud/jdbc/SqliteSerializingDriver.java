@@ -68,8 +68,10 @@ public final class SqliteSerializingDriver implements Driver {
             return null;
         }
         String sqliteUrl = "jdbc:sqlite:" + url.substring(PREFIX.length());
-        Connection c = sqlite().connect(sqliteUrl, info);
-        return c == null ? null : proxy(Connection.class, new Handler(c, new Origin(sqliteUrl, info, null)));
+        Properties sqliteInfo = CommitFault.withoutFault(info);
+        Connection c = sqlite().connect(sqliteUrl, sqliteInfo);
+        return c == null ? null : proxy(Connection.class,
+                new Handler(c, new Origin(sqliteUrl, sqliteInfo, null, CommitFault.from(info))));
     }
 
     static boolean busy(Throwable t) {
@@ -77,8 +79,8 @@ public final class SqliteSerializingDriver implements Driver {
         return t instanceof SQLException && m != null && (m.contains("SQLITE_BUSY") || m.contains("database is locked"));
     }
 
-    /** Where a statement came from: enough to run it again on a fresh connection. */
-    private record Origin(String url, Properties info, String sql) {
+    /** Where a statement came from: enough to run it again on a fresh connection; a test's armed fault. */
+    private record Origin(String url, Properties info, String sql, CommitFault fault) {
     }
 
     @SuppressWarnings("unchecked")
@@ -104,6 +106,10 @@ public final class SqliteSerializingDriver implements Driver {
                 setters.add(new Object[] {method, args});
             } else if (target instanceof PreparedStatement && name.equals("clearParameters")) {
                 setters.clear();
+            }
+            if (origin.fault() != null && target instanceof PreparedStatement && name.startsWith("execute")
+                    && origin.fault().isTargetCommit(origin.sql(), setters)) {
+                origin.fault().fire();
             }
             Object result;
             try {
@@ -136,7 +142,7 @@ public final class SqliteSerializingDriver implements Driver {
             }
             if (result instanceof Statement && target instanceof Connection) {
                 String sql = args != null && args.length > 0 && args[0] instanceof String ? (String) args[0] : null;
-                Origin o = new Origin(origin.url(), origin.info(), sql);
+                Origin o = new Origin(origin.url(), origin.info(), sql, origin.fault());
                 if (result instanceof CallableStatement) {
                     return proxy(CallableStatement.class, new Handler(result, o));
                 }
