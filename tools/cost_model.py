@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 COST_DIR = REPO / "cost"
 ASL_PATH = REPO / "state_machines" / "pipeline.asl.json"
 DAYS_PER_MONTH = 30
@@ -354,7 +355,9 @@ def estimate(
     prices: dict[str, Any],
     throughput: dict[str, Any],
     asl: dict[str, Any],
+    job_metrics: tuple[int, int],
 ) -> Estimate:
+    """`job_metrics`: the jobs' custom metrics per dataset, PutMetricData calls per successful execution."""
     a = profile["assumptions"]
     price = {k: v["price"] for k, v in prices["prices"].items()}
     lines: list[Line] = []
@@ -576,14 +579,14 @@ def estimate(
     add(
         "CloudWatch",
         "custom metrics",
-        datasets * a["custom_metrics_per_dataset"],
+        datasets * job_metrics[0],
         "metrics",
         "cloudwatch_metric_month",
     )
     add(
         "CloudWatch",
         "PutMetricData requests",
-        files * a["put_metric_requests_per_run"],
+        succeeded * job_metrics[1],
         "requests",
         "cloudwatch_put_metric_request",
     )
@@ -634,6 +637,11 @@ def render_table(est: Estimate) -> str:
     return "\n".join(rows)
 
 
+def readme_block(est: Estimate) -> str:
+    """The table and its warnings (e.g. a resource not priced), as the README shows them."""
+    return "\n".join([render_table(est)] + [f"\nWARNING: {w}" for w in est.warnings])
+
+
 def render(
     est: Estimate, profile: dict[str, Any], deployment: Deployment, prices: dict[str, Any], profile_path: Path
 ) -> str:
@@ -682,9 +690,21 @@ def load(profile_path: Path) -> tuple[dict[str, Any], Deployment, dict[str, Any]
     return profile, deployment_from_plan(profile["environment"]), prices, throughput
 
 
+def job_metrics() -> tuple[int, int]:
+    """Custom metrics per dataset and PutMetricData calls per successful execution, as the jobs put them
+    (lakepipe/metrics.py: each job run puts its data in one call, up to 1,000 data per call)."""
+    from lakepipe import metrics
+
+    runs = (
+        metrics.ingest_metric_data("d", dict.fromkeys(metrics.INGEST_COUNTS, 0), 0.0),
+        metrics.view_metric_data("d", {}, 0.0),
+    )
+    return len({d["MetricName"] for data in runs for d in data}), sum(math.ceil(len(d) / 1000) for d in runs)
+
+
 def run(profile_path: Path) -> tuple[Estimate, str]:
     profile, deployment, prices, throughput = load(profile_path)
-    est = estimate(profile, deployment, prices, throughput, load_asl())
+    est = estimate(profile, deployment, prices, throughput, load_asl(), job_metrics())
     return est, render(est, profile, deployment, prices, profile_path)
 
 
@@ -693,7 +713,7 @@ def write_readme(readme: Path = REPO / "README.md") -> None:
     text = readme.read_text(encoding="utf-8")
     for name, (start, end) in README_MARKERS.items():
         est, _ = run(COST_DIR / f"{name}.json")
-        block = f"{start}\n{render_table(est)}\n{end}"
+        block = f"{start}\n{readme_block(est)}\n{end}"
         text, n = re.subn(
             re.escape(start) + r".*?" + re.escape(end), lambda _m, b=block: b, text, flags=re.DOTALL
         )

@@ -112,8 +112,6 @@ def small_inputs():
             "result_bytes_per_query": MIB,
             "kms_requests_per_run": 10,
             "kms_requests_per_query": 1,
-            "custom_metrics_per_dataset": 3,
-            "put_metric_requests_per_run": 1,
             "traces_per_file": 2,
             "log_bytes": {
                 "glue_ingest_run": MIB,
@@ -128,7 +126,7 @@ def small_inputs():
 
 def test_every_line_of_a_small_profile_matches_the_hand_computation():
     profile, deployment, prices, throughput = small_inputs()
-    est = cm.estimate(profile, deployment, prices, throughput, cm.load_asl())
+    est = cm.estimate(profile, deployment, prices, throughput, cm.load_asl(), (3, 2))
     # 2 files a day for 30 days + 4 period-end files = 64 executions; a quarter fail in the ingest job.
     files, failed, succeeded, queries = 64, 16, 48, 300
     # Ingest: 10 s start + 5 s session + 8 s fixed (the line through (1000, 10 s) and (11000, 30 s):
@@ -171,8 +169,8 @@ def test_every_line_of_a_small_profile_matches_the_hand_computation():
         ("KMS", "requests"): (files * 10 + queries * 1) * 3e-6,
         ("CloudWatch", "alarms"): 4 * 0.1,
         ("CloudWatch", "dashboards"): 3.0,
-        ("CloudWatch", "custom metrics"): 6 * 0.3,
-        ("CloudWatch", "PutMetricData requests"): files * 1e-5,
+        ("CloudWatch", "custom metrics"): 2 * 3 * 0.3,  # 3 per dataset
+        ("CloudWatch", "PutMetricData requests"): succeeded * 2 * 1e-5,  # 2 calls per successful execution
         ("CloudWatch", "logs ingested"): (
             (files * 1 + succeeded * 0.5) / 1024 + 2 * files / MIB + failed * 2 / MIB
         )
@@ -194,7 +192,7 @@ def test_every_line_of_a_small_profile_matches_the_hand_computation():
 def test_a_burst_beyond_the_retry_window_is_reported():
     profile, deployment, prices, throughput = small_inputs()
     profile["period_end_files"] = 2000  # 1000 rounds of 83 s at 2 concurrent runs: far past 80 retries
-    est = cm.estimate(profile, deployment, prices, throughput, cm.load_asl())
+    est = cm.estimate(profile, deployment, prices, throughput, cm.load_asl(), (3, 2))
     assert len(est.warnings) == 1 and "more than MaxAttempts 80" in est.warnings[0]
 
 
@@ -258,10 +256,18 @@ def test_resources_billed_per_use_that_the_model_does_not_price_are_named():
         "module.stack.module.other.aws_lambda_function.this",
     )
     profile = json.loads((REPO / "cost" / "usage-profile.json").read_text(encoding="utf-8"))
-    est = cm.estimate(profile, deployment, PRICES, THROUGHPUT, cm.load_asl())
+    est = cm.estimate(profile, deployment, PRICES, THROUGHPUT, cm.load_asl(), cm.job_metrics())
     assert [w for w in est.warnings if w.startswith("not priced")] == [
         f"not priced: {a}" for a in deployment.unpriced
     ]
+
+
+def test_the_jobs_custom_metrics_are_counted_from_what_they_put():
+    per_dataset, calls = cm.job_metrics()
+    from lakepipe import metrics
+
+    # the rows read, loaded and rejected are among them; the ingest run and the view run put once each
+    assert per_dataset >= len(metrics.INGEST_COUNTS) + 1 and calls == 2
 
 
 def test_the_glue_fit_goes_through_the_measured_points():
@@ -291,7 +297,9 @@ def test_prices_file_schema():
         bundled = json.loads((REPO / "cost" / f"{name}.json").read_text(encoding="utf-8"))
         # dev has the S3 table bucket (prod creates it only for a dataset of target s3tables)
         for variant, env in ((bundled, bundled["environment"]), ({**bundled, "s3tables_datasets": 1}, "dev")):
-            est = cm.estimate(variant, cm.deployment_from_plan(env), PRICES, THROUGHPUT, cm.load_asl())
+            est = cm.estimate(
+                variant, cm.deployment_from_plan(env), PRICES, THROUGHPUT, cm.load_asl(), cm.job_metrics()
+            )
             used |= {line.price_key for line in est.lines}
     assert used == set(PRICES["prices"])
 
@@ -307,13 +315,15 @@ def test_make_cost_prints_the_bundled_profile_and_the_readme_shows_it():
     usd = [float(r.rsplit("|", 2)[1].strip().replace(",", "")) for r in rows if not r.startswith("| **total")]
     total = float(re.search(r"\*\*total\*\*.*\*\*([\d,.]+)\*\*", out).group(1).replace(",", ""))
     assert len(usd) >= 20 and total == pytest.approx(sum(usd), abs=0.01 * len(usd))
-    assert "settings from terraform/plan-snapshots/prod.json" in out and "WARNING" not in out
+    assert "settings from terraform/plan-snapshots/prod.json" in out
+    # A resource the model does not price is named (README too); any other warning is a failure.
+    assert all(w.startswith("WARNING: not priced: ") for w in out.splitlines() if "WARNING" in w), out
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in BUNDLED:
         est, _ = cm.run(REPO / "cost" / f"{name}.json")
         start, end = cm.README_MARKERS[name]
         block = re.search(re.escape(start) + r"\n(.*?)\n" + re.escape(end), readme, re.DOTALL)
         assert block, f"README.md has no {start} block"
-        assert block.group(1) == cm.render_table(est), (
+        assert block.group(1) == cm.readme_block(est), (
             f"README's {name} table is stale: run .venv/bin/python tools/cost_model.py --write-readme"
         )
