@@ -22,12 +22,13 @@ LOCAL_ACCOUNT_ID = "123456789012"  # the local endpoint's account (moto's defaul
 
 def _render(*, raw_bucket: str, artifacts_bucket: str, warehouse_bucket: str, table_bucket: str | None,
             account_id: str, package_key: str, log_group: str, runs_prefix: str, rejects_prefix: str,
-            staging_prefix: str, warehouse_prefix: str) -> dict:
+            staging_prefix: str, warehouse_prefix: str, metrics_namespace: str) -> dict:
     text = Template(TEMPLATE.read_text()).substitute(
         account_id=account_id, glue_catalog=GLUE_CATALOG, s3tables_catalog=S3TABLES_CATALOG,
         table_bucket=table_bucket or "", raw_bucket=raw_bucket, warehouse_bucket=warehouse_bucket,
         artifacts_bucket=artifacts_bucket, warehouse_prefix=warehouse_prefix, runs_prefix=runs_prefix,
-        rejects_prefix=rejects_prefix, staging_prefix=staging_prefix, package_key=package_key, log_group=log_group)
+        rejects_prefix=rejects_prefix, staging_prefix=staging_prefix, package_key=package_key, log_group=log_group,
+        metrics_namespace=metrics_namespace)
     return json.loads(text)
 
 
@@ -47,14 +48,14 @@ def job_arguments(job: str, *, raw_bucket: str, artifacts_bucket: str, warehouse
                   table_bucket: str | None = None, account_id: str = LOCAL_ACCOUNT_ID,
                   package_key: str = "glue/lakepipe.zip", log_group: str = "/aws-glue/jobs/lakepipe-local",
                   runs_prefix: str = "runs/", rejects_prefix: str = "rejects/", staging_prefix: str = "staging/",
-                  warehouse_prefix: str = "iceberg/") -> dict[str, str]:
-    """DefaultArguments of the ingest (`job="ingest"`) or view (`job="views"`) job. The defaults of the
+                  warehouse_prefix: str = "iceberg/", metrics_namespace: str = "lakepipe/local") -> dict[str, str]:
+    """DefaultArguments of the ingest (`job="ingest"`), view (`job="views"`) or maintenance (`job="maintenance"`) job. The defaults of the
     keyword arguments are what the local tools upload (the package at glue/lakepipe.zip); Terraform
     passes the stack's own (a content-addressed package key, the stack's log group)."""
     rendered = _render(raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, warehouse_bucket=warehouse_bucket,
                        table_bucket=table_bucket, account_id=account_id, package_key=package_key, log_group=log_group,
                        runs_prefix=runs_prefix, rejects_prefix=rejects_prefix, staging_prefix=staging_prefix,
-                       warehouse_prefix=warehouse_prefix)
+                       warehouse_prefix=warehouse_prefix, metrics_namespace=metrics_namespace)
     parts = rendered["arguments"]
     args = {**parts["common"], "--conf": _conf(rendered, table_bucket), **parts[job]}
     if job == "views":

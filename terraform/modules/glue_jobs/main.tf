@@ -84,6 +84,8 @@ locals {
     staging_prefix   = var.staging_prefix
     package_key      = aws_s3_object.package.key
     log_group        = aws_cloudwatch_log_group.jobs.name
+    # The jobs' custom CloudWatch metrics (lakepipe/metrics.py, modules/monitoring).
+    metrics_namespace = var.metrics_namespace
   }))
 
   spark_conf = join(" --conf ", concat(
@@ -93,9 +95,10 @@ locals {
     var.extra_spark_conf,
   ))
 
-  # --metrics_namespace: the jobs' custom CloudWatch metrics (lakepipe/metrics.py, modules/monitoring).
-  common_arguments = merge(local.job_arguments.arguments.common, { "--conf" = local.spark_conf, "--metrics_namespace" = var.metrics_namespace })
+  common_arguments = merge(local.job_arguments.arguments.common, { "--conf" = local.spark_conf })
   ingest_arguments = merge(local.common_arguments, local.job_arguments.arguments.ingest)
+  # The maintenance job lives in modules/maintenance; its arguments are rendered here, from the same file.
+  maintenance_arguments = merge(local.common_arguments, local.job_arguments.arguments.maintenance)
   view_arguments = merge(local.common_arguments, local.job_arguments.arguments.views,
     { "--definer_role_arn" = var.definer_role_arn },
     # Views over target s3tables name the table as "s3tablescatalog/<bucket>".ns.table (Athena) and

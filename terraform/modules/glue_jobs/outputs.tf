@@ -72,3 +72,8 @@ output "package_s3_uri" {
   description = "s3:// URI of the uploaded lakepipe package (content-addressed)."
   value       = "s3://${var.artifacts_bucket_name}/${aws_s3_object.package.key}"
 }
+
+output "maintenance_job_arguments" {
+  description = "Default arguments of the maintenance job (modules/maintenance), rendered from job_arguments.json like the others."
+  value       = local.maintenance_arguments
+}

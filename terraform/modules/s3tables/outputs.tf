@@ -22,3 +22,8 @@ output "table_arn_pattern" {
   description = "ARN pattern of every table in the bucket (for IAM policies)."
   value       = "${aws_s3tables_table_bucket.this.arn}/table/*"
 }
+
+output "maintenance_configuration" {
+  description = "The table bucket's maintenance configuration (unreferenced-file removal; compaction and snapshot settings are per table, set by the maintenance job)."
+  value       = aws_s3tables_table_bucket.this.maintenance_configuration
+}

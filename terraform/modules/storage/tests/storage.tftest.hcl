@@ -83,6 +83,12 @@ run "lifecycle_rules_cover_raw_rejects_and_results" {
     one(r.filter).prefix == "" && length(r.abort_incomplete_multipart_upload) == 1 && try(one(r.abort_incomplete_multipart_upload).days_after_initiation, 0) == 7])])
     error_message = "Every bucket needs a whole-bucket rule aborting incomplete multipart uploads."
   }
+  assert {
+    # Iceberg tables reference their files until table maintenance expires them (lakepipe.maintenance): a
+    # lifecycle rule expiring current objects in the warehouse would delete live table files.
+    condition     = alltrue([for r in aws_s3_bucket_lifecycle_configuration.data["warehouse"].rule : length(r.expiration) == 0])
+    error_message = "No lifecycle rule may expire current objects in the warehouse (live Iceberg table files)."
+  }
 }
 
 run "bad_environment_is_rejected" {
