@@ -40,6 +40,7 @@ def _planned(env: str) -> dict[str, dict]:
             "package_key": one("module.glue_jobs.aws_s3_object.package")["key"],
             "log_group": one("module.glue_jobs.aws_cloudwatch_log_group.jobs")["name"],
             "definer_role_arn": "arn:aws:iam::123456789012:role/unused-by-the-ingest-job",
+            "metrics_namespace": f"lakepipe/{env}",  # modules/stack's default, <name_prefix>/<environment>
         },
         "ingest": one("module.glue_jobs.aws_glue_job.ingest")["default_arguments"],
         "views": one("module.glue_jobs.aws_glue_job.views")["default_arguments"],
