@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 COST_DIR = REPO / "cost"
 ASL_PATH = REPO / "state_machines" / "pipeline.asl.json"
+MAINTENANCE_ASL_PATH = REPO / "state_machines" / "maintenance.asl.json"
 DAYS_PER_MONTH = 30
 GB = 1024**3
 MIB = 1024**2
@@ -57,8 +58,9 @@ README_MARKERS = {
 
 # ---------------------------------------------------------------- the state machine
 def load_asl(path: Path = ASL_PATH) -> dict[str, Any]:
-    """The ASL template as JSON (its ${...} placeholders sit inside strings, so it parses unrendered)."""
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The ASL template as JSON; a placeholder outside a string (a number such as a Map's MaxConcurrency)
+    becomes 1, which no transition count depends on."""
+    return json.loads(re.sub(r'(?<!")\$\{\w+\}', "1", path.read_text(encoding="utf-8")))
 
 
 def _walk(states: dict[str, Any], start: str, fail_at: str | None) -> list[str]:
@@ -78,6 +80,23 @@ def _walk(states: dict[str, Any], start: str, fail_at: str | None) -> list[str]:
         else:
             name = state["Next"]
     return path
+
+
+def success_transitions(states: dict[str, Any], start: str, items: int) -> int:
+    """State transitions of a successful run: every state entered once, a Choice taking its Default, a Map
+    state's processor entered once per item."""
+    count, name = 0, start
+    while name is not None:
+        state = states[name]
+        count += 1
+        if state["Type"] == "Map":
+            processor = state["ItemProcessor"]
+            count += items * success_transitions(processor["States"], processor["StartAt"], items)
+        if state.get("End") or state["Type"] in ("Succeed", "Fail"):
+            name = None
+        else:
+            name = state["Default"] if state["Type"] == "Choice" else state["Next"]
+    return count
 
 
 def first_task_with_retry(asl: dict[str, Any], error: str = CAPACITY_ERROR) -> tuple[str, dict[str, Any]]:
@@ -124,6 +143,12 @@ class GlueJob:
 
 
 @dataclass(frozen=True)
+class Maintenance:
+    job: GlueJob
+    runs_per_month: float  # executions of the maintenance state machine (each maintains every dataset)
+
+
+@dataclass(frozen=True)
 class Deployment:
     environment: str
     region: str
@@ -143,6 +168,7 @@ class Deployment:
     tracing: bool
     source: str
     unpriced: tuple[str, ...] = ()  # resources billed per use that the model does not price
+    maintenance: Maintenance | None = None  # the scheduled table maintenance, when the plan has it
 
 
 def _resources(plan: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
@@ -173,6 +199,24 @@ def _lifecycle_days(rules: list[dict[str, Any]], rule_prefix: str, field: str) -
     return max(days)
 
 
+def runs_per_month(expression: str) -> float:
+    """Runs a month of an EventBridge Scheduler expression: rate(N unit), or cron(...) whose day-of-month,
+    month and day-of-week are every day (* or ?) and whose minutes and hours are numbers or lists."""
+    rate = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
+    if rate:
+        per_day = {"minute": 1440, "hour": 24, "day": 1}[rate.group(2)] / int(rate.group(1))
+        return per_day * DAYS_PER_MONTH
+    cron = re.fullmatch(r"cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)", expression)
+    if (
+        not cron
+        or any(f not in ("*", "?") for f in cron.groups()[2:5])
+        or not all(re.fullmatch(r"\d+(,\d+)*", f) for f in cron.groups()[:2])
+    ):
+        raise ValueError(f"schedule {expression!r}: the cost model counts rate() and daily cron() only")
+    minutes, hours = (len(f.split(",")) for f in cron.groups()[:2])
+    return minutes * hours * DAYS_PER_MONTH
+
+
 def region_of(environment: str) -> str:
     main_tf = REPO / "terraform" / "environments" / environment / "main.tf"
     found = re.findall(r'^\s*region\s*=\s*"([a-z0-9-]+)"', main_tf.read_text(encoding="utf-8"), re.MULTILINE)
@@ -193,10 +237,23 @@ def deployment_from_plan(environment: str, plan: dict[str, Any] | None = None) -
         for addr in _resources(plan, rtype)
         if not re.search(
             r"aws_glue_job\.(ingest|views)$|\.module\.(trigger|recorder)\..*aws_lambda_function"
-            r"|aws_sfn_state_machine\.pipeline$",
+            r"|aws_sfn_state_machine\.pipeline$"
+            r"|module\.maintenance\.(aws_glue_job|aws_sfn_state_machine|aws_scheduler_schedule)\.maintenance$",
             addr,
         )
     ]
+    maintenance = None
+    schedules = _resources(plan, "aws_scheduler_schedule")
+    maintenance_jobs = [
+        v for a, v in _resources(plan, "aws_glue_job").items() if a.endswith("aws_glue_job.maintenance")
+    ]
+    if maintenance_jobs:
+        schedule = next(v for a, v in schedules.items() if a.endswith("aws_scheduler_schedule.maintenance"))
+        enabled = schedule["state"] == "ENABLED"
+        maintenance = Maintenance(
+            GlueJob(maintenance_jobs[0]["worker_type"], maintenance_jobs[0]["number_of_workers"]),
+            runs_per_month(schedule["schedule_expression"]) if enabled else 0.0,
+        )
     jobs = {}
     for name in ("ingest", "views"):
         job = _one(plan, "aws_glue_job", f"aws_glue_job.{name}")
@@ -265,6 +322,7 @@ def deployment_from_plan(environment: str, plan: dict[str, Any] | None = None) -
         tracing=tracing,
         source=str(path.relative_to(REPO)),
         unpriced=tuple(unpriced),
+        maintenance=maintenance,
     )
 
 
@@ -356,6 +414,7 @@ def estimate(
     throughput: dict[str, Any],
     asl: dict[str, Any],
     job_metrics: tuple[int, int],
+    maintenance_asl: dict[str, Any] | None = None,
 ) -> Estimate:
     """`job_metrics`: the jobs' custom metrics per dataset, PutMetricData calls per successful execution."""
     a = profile["assumptions"]
@@ -397,6 +456,23 @@ def estimate(
         "requests",
         "glue_catalog_request",
     )
+    maintenance = deployment.maintenance
+    if maintenance:
+        # No measurement of the maintenance job exists: its run time is a profile assumption.
+        run = glue_run(
+            maintenance.job, a["maintenance_run_s"], 0.0, 0, throughput, prices, a["glue_start_overhead_s"]
+        )
+        add(
+            "Glue",
+            "maintenance job",
+            maintenance.runs_per_month * datasets * run.billed_seconds / 3600 * run.dpu,
+            "DPU-hours",
+            "glue_dpu_hour",
+        )
+        notes.append(
+            f"maintenance: {maintenance.runs_per_month:g} scheduled runs a month x {datasets} datasets, each "
+            f"{run.how} (assumed {a['maintenance_run_s']} s of work)"
+        )
     notes.append(
         f"ingest run ({profile['ingest_case']!r}, fitted to {throughput['source_short']}): {ingest.how}"
     )
@@ -421,6 +497,10 @@ def estimate(
 
     # Step Functions: transitions from the ASL; each capacity retry is one more.
     per_run = transitions_per_run(asl)
+    maintenance_transitions = 0
+    if deployment.maintenance:
+        states = maintenance_asl["States"]
+        maintenance_transitions = success_transitions(states, maintenance_asl["StartAt"], datasets)
     task, retrier = first_task_with_retry(asl)
     burst = profile.get("period_end_files", 0)
     concurrency = deployment.max_concurrent_runs
@@ -434,7 +514,10 @@ def estimate(
     add(
         "Step Functions",
         "state transitions",
-        succeeded * per_run["success"] + failed * per_run["ingest_failed"] + retries,
+        succeeded * per_run["success"]
+        + failed * per_run["ingest_failed"]
+        + retries
+        + (maintenance.runs_per_month * maintenance_transitions if maintenance else 0),
         "transitions",
         "sfn_state_transition",
     )
@@ -458,6 +541,12 @@ def estimate(
     runs_per_day_per_dataset = files / DAYS_PER_MONTH / datasets
     rewritten_per_run = table_bytes * touched  # copy-on-write: a touched split partition is rewritten whole
     glue_history_days = profile["snapshot_retention_days"] + deployment.warehouse_noncurrent_days
+    if not deployment.maintenance:
+        notes.append(
+            f"{deployment.source} has no table maintenance: nothing expires old snapshots, so table history "
+            "grows without bound; the storage lines assume they expire after "
+            f"{profile['snapshot_retention_days']} days"
+        )
     raw_gb = files / DAYS_PER_MONTH * deployment.raw_retention_days * csv_bytes / GB
     warehouse_gb = (
         glue_datasets * (table_bytes + runs_per_day_per_dataset * glue_history_days * rewritten_per_run) / GB
@@ -704,7 +793,8 @@ def job_metrics() -> tuple[int, int]:
 
 def run(profile_path: Path) -> tuple[Estimate, str]:
     profile, deployment, prices, throughput = load(profile_path)
-    est = estimate(profile, deployment, prices, throughput, load_asl(), job_metrics())
+    maintenance_asl = load_asl(MAINTENANCE_ASL_PATH) if deployment.maintenance else None
+    est = estimate(profile, deployment, prices, throughput, load_asl(), job_metrics(), maintenance_asl)
     return est, render(est, profile, deployment, prices, profile_path)
 
 

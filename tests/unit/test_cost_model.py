@@ -3,6 +3,7 @@ transitions counted from the ASL, settings read from the committed plans, the pr
 bundled profiles' output and the README tables that show it."""
 
 import copy
+import dataclasses
 import datetime
 import json
 import re
@@ -99,6 +100,7 @@ def small_inputs():
         "ingest_case": "c",
         "assumptions": {
             "glue_start_overhead_s": 10,
+            "maintenance_run_s": 100,
             "trigger_duration_ms": 100,
             "recorder_duration_ms": 200,
             "catalog_requests_per_run": 10,
@@ -196,6 +198,68 @@ def test_a_burst_beyond_the_retry_window_is_reported():
     assert len(est.warnings) == 1 and "more than MaxAttempts 80" in est.warnings[0]
 
 
+MAP_ASL = {  # the shape of a scheduled maintenance: one Map over the datasets, then a Choice
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "StartAt": "Job",
+                "States": {"Job": {"Type": "Task", "Next": "Ok"}, "Ok": {"Type": "Pass", "End": True}},
+            },
+            "Next": "Outcome",
+        },
+        "Outcome": {"Type": "Choice", "Choices": [{"Next": "Failed"}], "Default": "Done"},
+        "Failed": {"Type": "Fail"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_scheduled_maintenance_is_priced_when_the_plan_has_it():
+    profile, deployment, prices, throughput = small_inputs()
+    with_maintenance = dataclasses.replace(deployment, maintenance=cm.Maintenance(cm.GlueJob("G.1X", 2), 30))
+    base = cm.estimate(profile, deployment, prices, throughput, cm.load_asl(), (3, 2))
+    est = cm.estimate(profile, with_maintenance, prices, throughput, cm.load_asl(), (3, 2), MAP_ASL)
+    got = {(line.group, line.item): line.usd for line in est.lines}
+    # 30 runs x 2 datasets, each 10 s start + 5 s session + 100 s work = 115 s on 2 DPU
+    assert got[("Glue", "maintenance job")] == pytest.approx(30 * 2 * 115 / 3600 * 2 * 0.5)
+    # Map (1) + 2 datasets x (Job, Ok) + Outcome + Done = 7 transitions per scheduled run
+    sfn = ("Step Functions", "state transitions")
+    assert got[sfn] - {(x.group, x.item): x.usd for x in base.lines}[sfn] == pytest.approx(30 * 7 * 2.5e-5)
+    assert est.total - base.total == pytest.approx(30 * 2 * 115 / 3600 * 2 * 0.5 + 30 * 7 * 2.5e-5)
+
+
+def test_the_maintenance_resources_are_read_from_the_plan():
+    plan = json.loads((REPO / "terraform" / "plan-snapshots" / "prod.json").read_text(encoding="utf-8"))
+    ingest = next(a for a in plan if a.endswith("aws_glue_job.ingest"))
+    job = copy.deepcopy(plan[ingest])
+    job["values"].update(worker_type="G.1X", number_of_workers=3)
+    plan["module.stack.module.maintenance.aws_glue_job.maintenance"] = job
+    plan["module.stack.module.maintenance.aws_scheduler_schedule.maintenance"] = {
+        "actions": ["create"],
+        "values": {"schedule_expression": "cron(0 3 * * ? *)", "state": "ENABLED"},
+    }
+    plan["module.stack.module.maintenance.aws_sfn_state_machine.maintenance"] = {
+        "actions": ["create"],
+        "values": {"tracing_configuration": []},
+    }
+    deployment = cm.deployment_from_plan("prod", plan)
+    assert deployment.maintenance == cm.Maintenance(cm.GlueJob("G.1X", 3), 30)
+    assert deployment.unpriced == ()
+    plan["module.stack.module.maintenance.aws_scheduler_schedule.maintenance"]["values"]["state"] = "DISABLED"
+    assert cm.deployment_from_plan("prod", plan).maintenance.runs_per_month == 0
+
+
+def test_schedule_expressions_are_counted_or_refused():
+    assert cm.runs_per_month("cron(0 3 * * ? *)") == 30
+    assert cm.runs_per_month("cron(0,30 3,15 * * ? *)") == 4 * 30
+    assert cm.runs_per_month("rate(6 hours)") == 4 * 30
+    assert cm.runs_per_month("rate(1 day)") == 30
+    with pytest.raises(ValueError, match="counts rate"):
+        cm.runs_per_month("cron(0 3 ? * MON *)")
+
+
 def test_transitions_are_counted_from_the_asl():
     asl = cm.load_asl()
     assert cm.transitions_per_run(asl) == {"success": 5, "ingest_failed": 6}
@@ -206,6 +270,8 @@ def test_transitions_are_counted_from_the_asl():
     assert cm.transitions_per_run(longer) == {"success": 6, "ingest_failed": 7}
     task, retrier = cm.first_task_with_retry(asl)
     assert task == "Ingest" and retrier["MaxAttempts"] == 80
+    assert cm.success_transitions(asl["States"], asl["StartAt"], items=3) == 5  # no Map: items do not count
+    assert cm.success_transitions(MAP_ASL["States"], MAP_ASL["StartAt"], items=3) == 1 + 3 * 2 + 2
 
 
 def test_expected_capacity_retries_follow_the_retrier():
