@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakepipe import ledger, ordering
+from lakepipe import ledger, ordering, quality
 from lakepipe.commit_retry import with_commit_retries
 from lakepipe.ordering import SourceOrder
 from lakepipe.rules import REASONS, HeaderError, line_numbers, match_header, parse_header_line
@@ -86,6 +86,9 @@ class IngestResult:
     rows_changed: int = 0  # rows this run inserted or updated (0: the table already held them, or newer values)
     already_loaded: dict[str, Any] | None = None  # the ledger entry that settled this version, when skipped
     commit_retries: int = 0  # loads redone after losing a commit race with a concurrent run
+    extra_columns: list[str] = field(default_factory=list)  # header names the dataset does not have
+    extra_columns_kept: dict[str, str] = field(default_factory=dict)  # keep_extra_columns: table column -> header
+    quality: list[dict[str, Any]] = field(default_factory=list)  # one result per quality rule (lakepipe.quality)
 
     def report(self) -> dict[str, Any]:
         return {
@@ -103,6 +106,9 @@ class IngestResult:
             "rows_changed": self.rows_changed,
             "already_loaded": self.already_loaded,
             "commit_retries": self.commit_retries,
+            "extra_columns": self.extra_columns,
+            "extra_columns_kept": self.extra_columns_kept,
+            "quality": self.quality,
         }
 
 
@@ -116,6 +122,79 @@ def _read_lines(spark, source_uri: str):
         # monotonically_increasing_id = (partition id << 33) + index in partition
         (F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33)).alias("_lp_idx"),
     )
+
+
+def _read_records(spark, source_uri: str):
+    """RFC 4180 records, each with its exact text (the line breaks inside quoted values as the file has
+    them: LF, CRLF or CR) and its first physical line; the same columns as _read_lines, with `_lp_pid`
+    and `_lp_block` 0 and `_lp_idx` the first line's number - 1 (so the offsets of _stats are 0), plus
+    `_lp_bad_utf8` (the text went through string functions that replace invalid bytes).
+
+    A record ends at the first line break outside quotes, so whether a line starts a record depends on
+    the parity of every `"` before it in the file. The file is read split on LF only (a CRLF leaves its CR
+    at the end of the row; a lone CR inside a row is a line break too), each input block is scanned in
+    order by a window, and one small aggregate per block carries the parity, the line count and the last
+    record start into the next block, so a record may span blocks."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    text = F.col("value")
+    cr_end = text.endswith("\r")
+    body = F.when(cr_end, F.expr("substring(value, 1, length(value) - 1)")).otherwise(text)
+    rows = spark.read.option("lineSep", "\n").text(source_uri).select(
+        F.col("_metadata.file_block_start").alias("blk"),
+        (F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33)).alias("idx"),
+        (F.decode(text.cast("binary"), "UTF-8") != text).alias("bad_utf8"),
+        cr_end.alias("cr_end"),
+        F.when(body.contains("\r"), F.split(body, "\r", -1)).otherwise(F.array(body)).alias("parts"),
+    )
+    physical = rows.select("blk", "idx", "bad_utf8", "cr_end", F.size("parts").alias("n"),
+                           F.posexplode("parts").alias("sub", "text"))
+    # The break after a physical line: a lone CR inside the row, else the row's CRLF or LF.
+    term = F.when(F.col("sub") < F.col("n") - 1, F.lit("\r")).when(F.col("cr_end"), F.lit("\r\n")).otherwise(
+        F.lit("\n"))
+    quotes = (F.length("text") - F.length(F.regexp_replace("text", '"', ""))) % 2
+    in_block = Window.partitionBy("blk").orderBy("idx", "sub")
+    before = F.coalesce(F.sum("q").over(in_block.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0)) % 2
+    local_no = F.row_number().over(in_block)
+    upto = Window.partitionBy("blk").orderBy("no").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    physical = physical.select("blk", "idx", "sub", "text", term.alias("term"), "bad_utf8", quotes.alias("q"))
+    numbered = physical.select("*", before.alias("before"), local_no.alias("no"))
+    scanned = numbered.select(
+        "blk", "no", "text", "term", "bad_utf8", "q",
+        # the last record start so far in the block, if the block starts outside (h0) or inside (h1) quotes
+        F.last(F.when(F.col("before") == 0, F.col("no")), ignorenulls=True).over(upto).alias("start_h0"),
+        F.last(F.when(F.col("before") == 1, F.col("no")), ignorenulls=True).over(upto).alias("start_h1"),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    blocks = scanned.groupBy("blk").agg(
+        F.count(F.lit(1)).alias("lines"), (F.sum("q") % 2).alias("parity"),
+        F.max_by("start_h0", "no").alias("last_h0"), F.max_by("start_h1", "no").alias("last_h1"),
+    ).collect()
+    state, offset, carried = 0, 0, None
+    inside, offsets, carried_in = {}, {}, {}
+    for b in sorted(blocks, key=lambda r: r["blk"]):
+        inside[b["blk"]], offsets[b["blk"]], carried_in[b["blk"]] = state, offset, carried
+        last = b["last_h1"] if state else b["last_h0"]
+        if last is not None:
+            carried = offset + last
+        state ^= b["parity"]
+        offset += b["lines"]
+
+    def per_block(values: dict[int, Any]):
+        pairs = [x for k, v in values.items() if v is not None for x in (F.lit(k), F.lit(v))]
+        return F.create_map(*pairs)[F.col("blk")] if pairs else F.lit(None)
+
+    starts_inside = per_block(inside) == 1
+    offset_c = per_block(offsets)
+    start = F.when(starts_inside, F.col("start_h1")).otherwise(F.col("start_h0"))
+    record = F.coalesce(offset_c + start, per_block(carried_in)).cast("long")
+    parts = scanned.select(record.alias("rec"), (offset_c + F.col("no")).alias("no"), "text", "term", "bad_utf8")
+    records = parts.groupBy("rec").agg(F.sort_array(F.collect_list(F.struct("no", "text", "term"))).alias("ls"),
+                                       F.max("bad_utf8").alias("_lp_bad_utf8"))
+    joined = F.expr("array_join(transform(ls, (l, i) -> if(i < size(ls) - 1, concat(l.text, l.term), l.text)), '')")
+    return records.select(joined.alias("_lp_line"), F.lit(0).alias("_lp_pid"), F.lit(0).cast("long").alias("_lp_block"),
+                          (F.col("rec") - 1).alias("_lp_idx"), "_lp_bad_utf8"), scanned
 
 
 def _read_header(lines, source_uri: str) -> str:
@@ -165,7 +244,7 @@ def classify(lines, spec: DatasetSpec, layout):
     split_fields = F.col("_lp_split")
 
     def field(name: str):
-        plain = split_fields.getItem(layout.positions[name])
+        plain = split_fields.getItem({**layout.positions, **layout.kept}[name])
         return F.when(quoted, F.col("_lp_rec").getField(name)).otherwise(F.when(plain != "", plain)).alias(name)
 
     bad_fields = F.when(quoted, F.col("_lp_rec").getField(CORRUPT).isNotNull()).otherwise(
@@ -174,10 +253,13 @@ def classify(lines, spec: DatasetSpec, layout):
     # Spark keeps a line's raw bytes; decoding them as UTF-8 replaces invalid sequences with
     # U+FFFD, so a line that changes on a decode round trip was not valid UTF-8.
     bad_utf8 = F.decode(line.cast("binary"), "UTF-8") != line
+    if "_lp_bad_utf8" in lines.columns:  # records: their text went through string functions
+        bad_utf8 = F.col("_lp_bad_utf8")
     is_header = (F.col("_lp_block") == 0) & (F.col("_lp_idx") == 0)
     kind = F.when(is_header, F.lit(KIND_HEADER)).when(F.trim(line) == "", F.lit(KIND_BLANK)).otherwise(
         F.lit(KIND_DATA)).cast("byte")
-    staged = parsed.select("_lp_pid", "_lp_block", "_lp_idx", *[field(c) for c in spec.data_columns],
+    columns = [*spec.data_columns, *layout.kept]  # kept extra columns ride along with the data
+    staged = parsed.select("_lp_pid", "_lp_block", "_lp_idx", *[field(c) for c in columns],
                            kind.alias("_lp_kind"), bad_utf8.alias("_lp_bad_utf8"), odd_quotes.alias("_lp_odd"),
                            bad_fields.alias("_lp_bad_fields"))
     split_c, key_c = F.col(spec.split_column), F.col(spec.key_column)
@@ -189,7 +271,8 @@ def classify(lines, spec: DatasetSpec, layout):
         .when(split_c.isNull() | (F.trim(split_c) == ""), F.lit(EMPTY_SPLIT))
         .when(key_c.isNull() | (F.trim(key_c) == ""), F.lit(EMPTY_KEY))
     ).cast("byte")
-    staged = staged.select("_lp_pid", "_lp_block", "_lp_idx", *spec.data_columns, "_lp_kind", code.alias("_lp_code"))
+    staged = staged.select("_lp_pid", "_lp_block", "_lp_idx", *columns, "_lp_kind", code.alias("_lp_code"),
+                           "_lp_odd")
     # Duplicates: among valid data lines, the last line of a natural key wins. Lines that are not
     # candidates get their own window group (_lp_grp = their position) so they neither take part
     # nor pile up in one null-key partition.
@@ -207,34 +290,52 @@ def classify(lines, spec: DatasetSpec, layout):
     superseded = candidate & (F.col("_lp_rn") > 1)
     dup_code = F.when(value_c.eqNullSafe(F.col("_lp_winner_value")), F.lit(DUP_ROW)).otherwise(F.lit(DUP_KEY))
     return staged.select(
-        "_lp_pid", "_lp_block", "_lp_idx", *spec.data_columns, "_lp_kind",
+        "_lp_pid", "_lp_block", "_lp_idx", *columns, "_lp_kind", "_lp_odd",
         F.when(superseded, dup_code.cast("byte")).otherwise(F.col("_lp_code")).alias("_lp_code"),
         F.when(superseded, F.col("_lp_wpos")).alias("_lp_winner_pos"),
     )
 
 
-def _stats(classified, split_column: str) -> tuple[dict[int, int], dict[str, int], int, int, int, list[str]]:
-    """One aggregate: per-partition line counts (-> offsets), every count of the report and the
-    file's split values (they bound the MERGE's read of the table)."""
+@dataclass
+class FileStats:
+    offsets: dict[int, int]  # partition id -> physical lines before it
+    by_reason: dict[str, int]
+    rows_read: int
+    rows_good: int
+    blank: int
+    split_values: list[str]
+    odd_quote_lines: int  # lines with an odd number of `"`: a value spanning lines, or a broken quote
+    quality: list[quality.RuleResult] = field(default_factory=list)
+
+
+def _stats(classified, spec: DatasetSpec) -> FileStats:
+    """One aggregate: per-partition line counts (-> offsets), every count of the report, the file's
+    split values (they bound the MERGE's read of the table) and what the quality rules count."""
     from pyspark.sql import functions as F
 
+    split_column = spec.split_column
     kind, code = F.col("_lp_kind"), F.col("_lp_code")
     aggs = [
         F.count(F.lit(1)).alias("lines"),
         F.sum(F.when(kind == KIND_DATA, 1).otherwise(0)).alias("data"),
         F.sum(F.when(kind == KIND_BLANK, 1).otherwise(0)).alias("blank"),
         F.sum(F.when((kind == KIND_DATA) & code.isNull(), 1).otherwise(0)).alias("good"),
+        F.sum(F.when(F.col("_lp_odd"), 1).otherwise(0)).alias("odd"),
         F.collect_set(F.when((kind == KIND_DATA) & code.isNull(), F.col(split_column))).alias("splits"),
     ] + [F.sum(F.when(code == c, 1).otherwise(0)).alias(f"code{c}") for c in REASON_OF_CODE]
+    aggs += quality.aggregates(spec, (kind == KIND_DATA) & code.isNull(), code == DUP_KEY)
     rows = classified.groupBy("_lp_pid").agg(F.min("_lp_block").alias("block"), *aggs).collect()
     offsets = line_numbers([(r["_lp_pid"], r["block"], r["lines"]) for r in rows])
     by_reason: dict[str, int] = {}
     for c, reason in REASON_OF_CODE.items():
         by_reason[reason] = by_reason.get(reason, 0) + sum(row[f"code{c}"] for row in rows)
     by_reason = {r: by_reason[r] for r in REASONS if by_reason.get(r)}
-    splits = sorted({v for row in rows for v in row["splits"]})
-    return (offsets, by_reason, sum(r["data"] for r in rows), sum(r["good"] for r in rows),
-            sum(r["blank"] for r in rows), splits)
+    rows_read, rows_good = sum(r["data"] for r in rows), sum(r["good"] for r in rows)
+    return FileStats(offsets=offsets, by_reason=by_reason, rows_read=rows_read, rows_good=rows_good,
+                     blank=sum(r["blank"] for r in rows), split_values=sorted({v for row in rows for v in row["splits"]}),
+                     odd_quote_lines=sum(r["odd"] for r in rows),
+                     quality=quality.evaluate(spec, rows, offsets, rows_read=rows_read, rows_loaded=rows_good,
+                                              rows_rejected=sum(by_reason.values())))
 
 
 def _line_number(offsets: dict[int, int], pid_col: str, idx_col: str):
@@ -245,22 +346,23 @@ def _line_number(offsets: dict[int, int], pid_col: str, idx_col: str):
     return mapping[F.col(pid_col)] + F.col(idx_col) + F.lit(1)
 
 
-def write_rejects(spark, read_uri: str, classified, offsets, spec: DatasetSpec, layout, uri: str, *,
+def write_rejects(source, classified, offsets, spec: DatasetSpec, layout, uri: str, *,
                   source_uri: str, source_version: str, run_id: str, n_rejected: int) -> None:
-    """The rejected lines, with their raw text from a second read of the file. Spark plans the same
-    splits for the same file, so (partition, index) names the same line in both reads."""
+    """The rejected lines (records), with their raw text from `source` evaluated again (a second read of
+    the file). Spark plans the same splits for the same file, so (partition, index) names the same line
+    in both reads."""
     from pyspark.sql import functions as F
 
     code = F.col("_lp_code")
     bad = classified.where(code.isNotNull()).select("_lp_pid", "_lp_idx", "_lp_code", "_lp_winner_pos")
-    raw = _read_lines(spark, read_uri).select("_lp_pid", "_lp_idx", "_lp_line")
+    raw = source.select("_lp_pid", "_lp_idx", "_lp_line")
     joined = raw.join(bad if n_rejected > 100_000 else F.broadcast(bad), ["_lp_pid", "_lp_idx"])
     line_no = _line_number(offsets, "_lp_pid", "_lp_idx")
     winner_no = _line_number(offsets, "_lp_winner_pos._lp_pid", "_lp_winner_pos._lp_idx")
     reason = F.create_map(*[x for c, r in REASON_OF_CODE.items() for x in (F.lit(c), F.lit(r))])[code]
     detail = (
         F.when(code == BAD_UTF8, F.lit("the line is not valid UTF-8"))
-        .when(code == BAD_QUOTES, F.lit("unbalanced double quotes (values spanning lines are not supported)"))
+        .when(code == BAD_QUOTES, F.lit("a quoted value opened in this record is not closed before the end of the file"))
         .when(code == BAD_FIELDS, F.lit(f"expected {layout.field_count} fields"))
         .when(code == EMPTY_SPLIT, F.lit(f"{spec.split_column} is empty"))
         .when(code == EMPTY_KEY, F.lit(f"{spec.key_column} is empty"))
@@ -293,11 +395,13 @@ def _table_exists(spark, table: str) -> bool:
 
 
 def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
-                    split_values: list[str] | None = None, ordered: bool = False) -> tuple[bool, int | None]:
-    """At most one Iceberg commit. Returns (this run created the table, rows inserted or updated; None when
-    it created the table with all of `good`). `split_values` (the file's) bound the table rows the diff
-    reads; None reads all. `ordered`: the rows carry their source's order, and only a newer source
-    replaces a row."""
+                    split_values: list[str] | None = None, ordered: bool = False,
+                    extra_columns: tuple[str, ...] = ()) -> tuple[bool, int | None]:
+    """At most one Iceberg commit of data. Returns (this run created the table, rows inserted or updated;
+    None when it created the table with all of `good`). `split_values` (the file's) bound the table rows the
+    diff reads; None reads all. `ordered`: the rows carry their source's order, and only a newer source
+    replaces a row. `extra_columns` (keep_extra_columns) are in `good`: added to an existing table first
+    (MERGE cannot evolve the schema), then written by the MERGE like the value."""
     catalog_db = table.rsplit(".", 1)[0]
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog_db}")
     if not _table_exists(spark, table):
@@ -328,6 +432,9 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     added = ordering.ensure_order_columns(spark, table)  # a table from before ordering: rows read NULL order
     if added:
         log.info("added the order columns %s to %s", added, table)
+    added = ensure_extra_columns(spark, table, extra_columns)
+    if added:
+        log.info("added the extra columns %s to %s", added, table)
     # Only rows the MERGE would insert or update go into it: with copy-on-write, every data file
     # holding a matched key would otherwise be rewritten, and a re-load of the same file (or an
     # older file) would commit a snapshot with identical rows. Nothing changed -> no commit at all.
@@ -339,10 +446,54 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     view = "lakepipe_src_" + hashlib.sha256(run_id.encode()).hexdigest()[:16]
     changes.createOrReplaceTempView(view)
     try:
-        spark.sql(ordering.merge_sql(spec, table, view, ordered))
+        spark.sql(merge_sql(spec, table, view, ordered, extra_columns))
     finally:
         spark.catalog.dropTempView(view)
     return False, changed
+
+
+def ensure_extra_columns(spark, table: str, columns: tuple[str, ...]) -> list[str]:
+    """Add the kept extra columns the table lacks, as strings (existing rows read NULL). Names come from
+    file headers through lakepipe.naming (safe) and are quoted by sqlglot all the same. A concurrent run
+    adding the same column first is fine. Returns what this call added."""
+    from sqlglot import exp
+
+    present = {f.name for f in spark.table(table).schema.fields}
+    missing = [c for c in columns if c not in present]
+    if not missing:
+        return []
+    ddl = ", ".join(f"{exp.to_identifier(c, quoted=True).sql(dialect='spark')} STRING" for c in missing)
+    try:
+        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({ddl})")
+    except Exception:
+        spark.catalog.refreshTable(table)
+        if {c for c in missing if c not in {f.name for f in spark.table(table).schema.fields}}:
+            raise
+        return []
+    spark.catalog.refreshTable(table)
+    return missing
+
+
+def merge_sql(spec: DatasetSpec, table: str, view: str, ordered: bool, extra_columns: tuple[str, ...]) -> str:
+    """ordering.merge_sql, with the kept extra columns also updated and inserted (edited as a sqlglot tree,
+    so the names are quoted like every other)."""
+    import sqlglot
+    from sqlglot import exp
+
+    text = ordering.merge_sql(spec, table, view, ordered)
+    if not extra_columns:
+        return text
+    merge = sqlglot.parse_one(text, read="spark")
+    for when in merge.find_all(exp.When):
+        then = when.args["then"]
+        for c in extra_columns:
+            if isinstance(then, exp.Update):
+                then.append("expressions", exp.EQ(this=exp.column(c, table="t", quoted=True),
+                                                  expression=exp.column(c, table="s", quoted=True)))
+            elif isinstance(then, exp.Insert):
+                then.this.append("expressions", exp.to_identifier(c, quoted=True))
+                then.expression.append("expressions", exp.column(c, table="s", quoted=True))
+    return merge.sql(dialect="spark")
 
 
 def run_ingest(
@@ -373,6 +524,8 @@ def run_ingest(
     layout = match_header(header, spec, source_uri)  # raises HeaderError naming file + columns
     if layout.ignored:
         log.warning("%s: ignoring columns not in the dataset: %s", source_uri, list(layout.ignored))
+    if layout.kept:
+        log.info("%s: keeping extra columns %s", source_uri, layout.kept)
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -384,13 +537,26 @@ def run_ingest(
         log.info("%s: %.2fs", name, seconds[name])
 
     # The one materialisation: the classified narrow rows, read by the counts, the load and the rejects.
-    classified = classify(lines, spec, layout).persist(StorageLevel.MEMORY_AND_DISK)
+    # Lines first: a file without a line of odd quote count has no value spanning lines, and each line
+    # is a record. Otherwise the file is read again as RFC 4180 records (_read_records).
+    source, scanned = lines, None
+    classified = classify(source, spec, layout).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        offsets, by_reason, rows_read, rows_good, blank, split_values = _stats(classified, spec.split_column)
+        stats = _stats(classified, spec)
+        if stats.odd_quote_lines:
+            log.info("%s: %d line(s) with an odd number of quotes; reading the file as multi-line records",
+                     source_uri, stats.odd_quote_lines)
+            classified.unpersist()
+            source, scanned = _read_records(spark, read_uri or source_uri)
+            classified = classify(source, spec, layout).persist(StorageLevel.MEMORY_AND_DISK)
+            stats = _stats(classified, spec)
+        offsets, by_reason, split_values = stats.offsets, stats.by_reason, stats.split_values
+        rows_read, rows_good, blank = stats.rows_read, stats.rows_good, stats.blank
         lap("read_classify_count")
+        quality.raise_on_errors(stats.quality, source_uri)  # before anything is committed
         n_rejected = sum(by_reason.values())
         good = classified.where((F.col("_lp_kind") == KIND_DATA) & F.col("_lp_code").isNull()).select(
-            *[F.col(c) for c in spec.data_columns],
+            *[F.col(c) for c in [*spec.data_columns, *layout.kept]],
             F.lit(source_uri).alias(SOURCE_FILE),
             F.lit(ingested_at).cast("timestamp").alias(INGESTED_AT),
             F.lit(run_id).alias(RUN_ID),
@@ -401,7 +567,7 @@ def run_ingest(
 
         def load() -> tuple[bool, int | None]:
             return load_into_table(spark, good, spec, table, run_id, split_values=prune,
-                                   ordered=source_order is not None)
+                                   ordered=source_order is not None, extra_columns=tuple(layout.kept))
 
         # A concurrent run of this dataset may commit first: the load is redone on the new snapshot.
         (created, rows_changed), commit_retries = with_commit_retries(
@@ -413,12 +579,14 @@ def run_ingest(
         rejects_uri = None
         if n_rejected:
             rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
-            write_rejects(spark, read_uri or source_uri, classified, offsets, spec, layout, rejects_uri,
+            write_rejects(source, classified, offsets, spec, layout, rejects_uri,
                           source_uri=source_uri, source_version=source_version, run_id=run_id,
                           n_rejected=n_rejected)
             lap("write_rejects")
     finally:
         classified.unpersist()
+        if scanned is not None:
+            scanned.unpersist()
     return IngestResult(
         table=f"{spec.database}.{spec.table}",
         source_uri=source_uri,
@@ -433,6 +601,9 @@ def run_ingest(
         seconds=seconds,
         rows_changed=rows_good if rows_changed is None else rows_changed,
         commit_retries=commit_retries,
+        extra_columns=list(layout.extra),
+        extra_columns_kept={c: header[i] for c, i in layout.kept.items()},
+        quality=[r.as_dict() for r in stats.quality],
     )
 
 
@@ -450,6 +621,12 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
     glue_catalog = args.get("glue_catalog") or "glue_catalog"
     s3tables_catalog = args.get("s3tables_catalog") or "s3tables_catalog"
     ledger_table = ledger.ledger_table_name(spec, glue_catalog, s3tables_catalog)
+    quality_table = quality.quality_table_name(spec, glue_catalog, s3tables_catalog)
+
+    def record_quality(results: list[quality.RuleResult]) -> None:
+        quality.emit_failed_rule_metrics(args.get("metrics_namespace"), spec.name, results)
+        quality.record(spark, quality_table, spec, results, run_id=args["run_id"], source_uri=source_uri,
+                       source_version=source_version)
     settled = ledger.find_loaded(spark, ledger_table, source_uri, source_version)
     if settled is not None:
         # A replay or a second run of a version the ledger lists: the run loads nothing and succeeds.
@@ -489,6 +666,11 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
             ledger.record(spark, ledger_table, entry(ledger.FAILED, error=f"{type(e).__name__}: {e}"[:2000]))
         except Exception:
             log.exception("could not write the failed run to the ledger %s", ledger_table)
+        if isinstance(e, quality.QualityError):
+            try:  # the results that failed the run, like any run's
+                record_quality(e.results)
+            except Exception:
+                log.exception("could not write the quality results to %s", quality_table)
         raise
     finally:
         if staged is not None:
@@ -502,6 +684,7 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
     ledger.record(spark, ledger_table, entry(ledger.status_of(result.rows_read, result.rows_loaded, result.rows_changed),
                                              rows_read=result.rows_read, rows_loaded=result.rows_loaded,
                                              rows_rejected=result.rows_rejected, rows_changed=result.rows_changed))
+    record_quality([quality.RuleResult(**r) for r in result.quality])
     return _report(s3, spec, args, result)
 
 

@@ -1,17 +1,20 @@
 """Pure validation rules of the ingest job (no Spark here, so they are unit-tested).
 
-Header: names are matched case-insensitively after trimming and stripping a UTF-8 BOM;
-extra columns are ignored; a missing required column fails the whole file before anything
-is loaded; two headers that normalise to the same required name are ambiguous and fail too.
+Header: names are matched case-insensitively after trimming and stripping a UTF-8 BOM, a spec's
+`rename` map turning known aliases into dataset columns first; a missing required column fails the
+whole file before anything is loaded; two headers that normalise to the same required name are
+ambiguous and fail too. Extra columns are reported; with `keep_extra_columns` they are loaded too,
+under safe names (lakepipe.naming: file headers are data).
 Rows: see REASONS; the Spark job implements them as column expressions in ingest.py.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lakepipe.spec import DatasetSpec
+from lakepipe.naming import column_names
+from lakepipe.spec import RESERVED_COLUMNS, DatasetSpec
 
 BOM = "\ufeff"
 
@@ -48,17 +51,20 @@ class HeaderLayout:
     field_count: int
     positions: dict[str, int]  # dataset column -> 0-based position in the file
     ignored: tuple[str, ...]  # header names not used by the dataset
+    extra: tuple[str, ...] = ()  # header names not in the dataset (after `rename`), kept or not
+    kept: dict[str, int] = field(default_factory=dict)  # keep_extra_columns: table column -> position
 
     def positional_names(self) -> list[str]:
-        """One name per CSV field: the dataset column it holds, or a placeholder."""
-        by_pos = {p: c for c, p in self.positions.items()}
+        """One name per CSV field: the dataset (or kept extra) column it holds, or a placeholder."""
+        by_pos = {p: c for c, p in {**self.positions, **self.kept}.items()}
         return [by_pos.get(i, f"_ignored_{i}") for i in range(self.field_count)]
 
 
 def match_header(header_fields: list[str], spec: DatasetSpec, source: str) -> HeaderLayout:
     if not header_fields or all(not f.strip() for f in header_fields):
         raise HeaderError(f"{source}: the file has no header line (empty file?)")
-    normalised = [normalise_header_name(f) for f in header_fields]
+    aliases = {normalise_header_name(a): c for a, c in spec.rename.items()}
+    normalised = [aliases.get(n, n) for n in (normalise_header_name(f) for f in header_fields)]
     required = spec.data_columns
     positions: dict[str, int] = {}
     ambiguous: list[str] = []
@@ -77,8 +83,15 @@ def match_header(header_fields: list[str], spec: DatasetSpec, source: str) -> He
         raise HeaderError(
             f"{source}: " + "; ".join(problems) + f"; header was {header_fields!r}; nothing was loaded"
         )
-    ignored = tuple(header_fields[i] for i, n in enumerate(normalised) if n not in required)
-    return HeaderLayout(field_count=len(header_fields), positions=positions, ignored=ignored)
+    extra = [i for i, n in enumerate(normalised) if n not in required and n]
+    kept: dict[str, int] = {}
+    if spec.keep_extra_columns:
+        names = column_names({normalised[i] for i in extra}, (*required, *RESERVED_COLUMNS))
+        for i in extra:  # two extra headers with one name: the first is kept, the other ignored
+            kept.setdefault(names[normalised[i]], i)
+    ignored = tuple(header_fields[i] for i, n in enumerate(normalised) if n not in required and i not in kept.values())
+    return HeaderLayout(field_count=len(header_fields), positions=positions, ignored=ignored,
+                        extra=tuple(header_fields[i] for i in extra), kept=kept)
 
 
 def is_blank(value: str | None) -> bool:

@@ -95,6 +95,9 @@ def _validate(value: Any, schema: dict[str, Any], path: str, errors: list[str]) 
         if schema.get("additionalProperties") is False:
             for name in sorted(set(value) - set(props)):
                 errors.append(f"{path}: unknown property {name!r}")
+        elif isinstance(schema.get("additionalProperties"), dict):  # a map: every other value has this schema
+            for name in sorted(set(value) - set(props)):
+                _validate(value[name], schema["additionalProperties"], f"{path}.{name}", errors)
         for name, sub in props.items():
             if name in value:
                 _validate(value[name], sub, f"{path}.{name}", errors)
@@ -116,6 +119,31 @@ def apply_defaults(raw: dict[str, Any], schema: dict[str, Any] | None = None) ->
     return out
 
 
+# What each quality rule type needs besides `type` (lakepipe.quality); terraform/modules/datasets checks the same.
+QUALITY_RULE_NEEDS = {"not_null": ("column",), "accepted_values": ("column", "values"), "regex": ("column", "pattern"),
+                      "unique": (), "value_range": ("min|max",), "row_count": ("min|max",), "max_reject_ratio": ("max",)}
+
+
+def quality_rule_errors(rules: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    """Cross-field rules of `quality_rules`: the fields a type needs, a dataset column, unique names."""
+    errors = []
+    for i, rule in enumerate(rules):
+        where = f"$.quality_rules[{i}]"
+        for need in QUALITY_RULE_NEEDS[rule["type"]]:
+            if all(rule.get(n) is None for n in need.split("|")):
+                errors.append(f"{where}: a {rule['type']} rule needs {' or '.join(need.split('|'))}")
+        if rule.get("column") is not None and rule["column"] not in columns:
+            errors.append(f"{where}: column {rule['column']!r} is not a column of the dataset")
+        if rule["type"] == "max_reject_ratio" and rule.get("max") is not None and not 0 <= rule["max"] <= 1:
+            errors.append(f"{where}: max must be between 0 and 1")
+    from lakepipe.quality import rule_name
+
+    names = [rule_name(r) for r in rules]
+    if len(set(names)) != len(names):
+        errors.append(f"$.quality_rules: rule names must be unique (give a `name`): {sorted(names)}")
+    return errors
+
+
 def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) -> None:
     """Raise SpecError listing every problem (schema and cross-field)."""
     schema = schema or load_schema()
@@ -131,6 +159,10 @@ def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) ->
         clash = sorted(set(cols) & set(RESERVED_COLUMNS))
         if clash:
             errors.append(f"$: column names reserved for ingestion metadata: {clash}")
+        unknown = sorted({c for c in spec.get("rename", {}).values() if c not in cols})
+        if unknown:
+            errors.append(f"$.rename: renames to columns the dataset does not have: {unknown}")
+        errors += quality_rule_errors(spec.get("quality_rules", []), cols)
         errors.extend(analyst_group_errors(spec))
     if errors:
         name = spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>"
@@ -184,6 +216,11 @@ class DatasetSpec:
     analyst_groups: tuple[dict[str, Any], ...] = field(default=(), hash=False)
     # Alarm thresholds (terraform/modules/monitoring), every field present; the jobs do not read them.
     monitoring: dict[str, Any] = field(default_factory=lambda: monitoring_with_defaults({}), hash=False)
+    # Schema drift (lakepipe.rules.match_header): header alias -> dataset column; extra columns loaded too.
+    rename: dict[str, str] = field(default_factory=dict, hash=False)
+    keep_extra_columns: bool = False
+    # Data-quality rules (lakepipe.quality), severity filled in.
+    quality_rules: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def data_columns(self) -> tuple[str, ...]:
@@ -213,6 +250,9 @@ class DatasetSpec:
             "view_prefix": self.view_prefix,
             "analyst_groups": [copy.deepcopy(g) for g in self.analyst_groups],
             "monitoring": dict(self.monitoring),
+            "rename": dict(self.rename),
+            "keep_extra_columns": self.keep_extra_columns,
+            "quality_rules": [dict(r) for r in self.quality_rules],
         }
 
 
@@ -250,6 +290,9 @@ def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
                               "excluded_columns": list(g.get("excluded_columns", []))}
                              for g in full["analyst_groups"]),
         monitoring=monitoring_with_defaults(full["monitoring"], schema),
+        rename=dict(full["rename"]),
+        keep_extra_columns=full["keep_extra_columns"],
+        quality_rules=tuple({**r, "severity": r.get("severity") or "error"} for r in full["quality_rules"]),
     )
 
 

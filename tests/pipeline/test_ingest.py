@@ -80,13 +80,13 @@ def test_bad_rows_are_quarantined_with_reason_and_line(spark, spec, table, tmp_p
     src = DATA / "bad_rows.csv"
     res = ingest(spark, spec, src, "run-bad", tmp_path)
     assert res.rows_read == 10 and res.rows_loaded == 2 and res.rows_rejected == 8
-    assert res.rejects_by_reason == {"unparseable": 2, "wrong_field_count": 2, "empty_split_value": 1,
+    assert res.rejects_by_reason == {"unparseable": 1, "wrong_field_count": 3, "empty_split_value": 1,
                                      "empty_key": 1, "duplicate_key": 1, "duplicate_row": 1}
     assert res.rejects_location == f"file://{tmp_path}/entities/run-bad/"
     rejects = read_rejects(tmp_path / "entities" / "run-bad")
     got = [(r["line"], r["reason"]) for r in rejects]
     assert got == [(2, "duplicate_key"), (3, "wrong_field_count"), (5, "wrong_field_count"), (6, "empty_split_value"),
-                   (7, "empty_key"), (9, "unparseable"), (10, "duplicate_row"), (12, "unparseable")]
+                   (7, "empty_key"), (9, "wrong_field_count"), (10, "duplicate_row"), (12, "unparseable")]
     assert all(r["source_file"] == f"file://{src}" and r["run_id"] == "run-bad" for r in rejects)
     assert rejects[0]["record"] == "ACME,EMEA,2024,H1,revenue,1" and "winning line 8" in rejects[0]["detail"]
     assert "expected 6 fields" in rejects[1]["detail"]

@@ -2,7 +2,9 @@
 
 `spark.sql.files.maxPartitionBytes` is set so small that a ~3 KB file becomes about a dozen input
 partitions: rejects and winners sit in different partitions from the lines they refer to, duplicates
-straddle partitions, and line numbers must still be the file's physical line numbers."""
+straddle partitions, and line numbers must still be the file's physical line numbers. Both ways of
+reading a file: line by line (no line with an odd number of quotes) and as RFC 4180 records (a value
+spanning lines, and a quote left open at the end of the file)."""
 
 from pathlib import Path
 
@@ -19,20 +21,21 @@ HEADER = "entity1,entity2,entity3,entity4,key,value"
 PARTITION_BYTES = 256
 
 
-def build_file(path: Path) -> tuple[list[tuple[int, str, str]], dict[tuple, str], int]:
+def build_file(path: Path, multiline: bool) -> tuple[list[tuple[int, str, str]], dict[tuple, str], int]:
     """A file with every reject reason spread over it; returns (expected rejects as (line, reason,
-    detail)), the expected table (natural key -> value) and the number of data lines."""
-    lines = [HEADER]
+    detail)), the expected table (natural key -> value) and the number of data records."""
+    lines = [HEADER]  # records; a record spanning lines holds its line breaks
     rejects: list[tuple[int, str, str]] = []
     occurrences: dict[tuple, list[tuple[int, str]]] = {}  # natural key -> (line, value) of its valid lines
 
     def add(text: str, key: tuple | None = None, value: str | None = None, reason: str | None = None,
             detail: str = "") -> None:
+        first_line = sum(t.count("\n") + 1 for t in lines) + 1
         lines.append(text)
         if reason:
-            rejects.append((len(lines), reason, detail))
+            rejects.append((first_line, reason, detail))
         elif key is not None:
-            occurrences.setdefault(key, []).append((len(lines), value))
+            occurrences.setdefault(key, []).append((first_line, value))
 
     def row(i: int, value: str) -> tuple[str, tuple]:
         nk = (f"Split {i % 3}", f"region-{i % 5}", "2024", "H1", f"metric_{i:03d}")
@@ -60,9 +63,9 @@ def build_file(path: Path) -> tuple[list[tuple[int, str, str]], dict[tuple, str]
                 detail="entity1 is empty")
         if i == 33:
             add("Split 0,region-0,2024,H1, ,1", reason="empty_key", detail="key is empty")
-        if i == 38:
-            add('Split 0,region-0,2024,H1,broken,"open', reason="unparseable",
-                detail="unbalanced double quotes (values spanning lines are not supported)")
+        if i == 38 and multiline:  # a value of four lines (LF and CRLF), likely across a partition boundary
+            add('Split 0,region-0,2024,H1,multi,"spans\nfour lines, ""quoted""\r\nand\n,commas"',
+                ("Split 0", "region-0", "2024", "H1", "multi"), 'spans\nfour lines, "quoted"\r\nand\n,commas')
         if i == 44:
             add("Split 1,,,,same,42", ("Split 1", None, None, None, "same"), "42")
         if i == 50:
@@ -73,12 +76,15 @@ def build_file(path: Path) -> tuple[list[tuple[int, str, str]], dict[tuple, str]
             add("Split 0,region-0,2024,H1,straddler,new",
                 ("Split 0", "region-0", "2024", "H1", "straddler"), "new")
         add(text, nk, f"{i}.0")
+    if multiline:
+        add('Split 0,region-0,2024,H1,broken,"open', reason="unparseable",
+            detail="a quoted value opened in this record is not closed before the end of the file")
     table = {}
     for key, seen in occurrences.items():  # the last valid line of a key wins; earlier ones are rejected
         last_line, table[key] = seen[-1]
         rejects += [(n, "duplicate_row" if v == table[key] else "duplicate_key", str(last_line)) for n, v in seen[:-1]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    data_lines = sum(1 for t in lines[1:] if t.strip())
+    data_lines = sum(1 for t in lines[1:] if t.strip())  # records
     return sorted(rejects), table, data_lines
 
 
@@ -94,9 +100,11 @@ def ingest(spark, spec, path, run_id, rejects, table):
                       rejects_location=f"file://{rejects}/", glue_catalog=CATALOG)
 
 
-def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path):
+@pytest.mark.parametrize("multiline", [False, True], ids=["lines", "records"])
+def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path, multiline):
     src = tmp_path / "many_partitions.csv"
-    expected_rejects, expected_table, data_lines = build_file(src)
+    expected_rejects, expected_table, data_lines = build_file(src, multiline)
+    tables = [f"entities_partitions_{'records' if multiline else 'lines'}_{how}" for how in ("split", "whole")]
     assert src.stat().st_size > 10 * PARTITION_BYTES
     key = "spark.sql.files.maxPartitionBytes"
     before = spark.conf.get(key)
@@ -104,15 +112,15 @@ def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path):
     try:
         partitions = spark.read.text(str(src)).rdd.getNumPartitions()
         assert partitions >= 10, partitions
-        split = ingest(spark, spec, src, "run-split", tmp_path / "split", "entities_partitions_split")
+        split = ingest(spark, spec, src, "run-split", tmp_path / "split", tables[0])
     finally:
         spark.conf.set(key, before)
     assert spark.read.text(str(src)).rdd.getNumPartitions() == 1
-    whole = ingest(spark, spec, src, "run-whole", tmp_path / "whole", "entities_partitions_whole")
+    whole = ingest(spark, spec, src, "run-whole", tmp_path / "whole", tables[1])
 
     assert (split.rows_read, split.rows_loaded, split.blank_lines) == (data_lines, len(expected_table), 1)
-    assert split.rejects_by_reason == {"unparseable": 1, "wrong_field_count": 2, "empty_split_value": 1,
-                                       "empty_key": 1, "duplicate_key": 1, "duplicate_row": 2}
+    assert split.rejects_by_reason == {**({"unparseable": 1} if multiline else {}), "wrong_field_count": 2,
+                                       "empty_split_value": 1, "empty_key": 1, "duplicate_key": 1, "duplicate_row": 2}
     got = read_rejects(tmp_path / "split" / "entities" / "run-split")
     got_lines = [(r["line"], r["reason"], r["detail"]) for r in got]
     want = [(n, reason, f"superseded by a later line; winning line {d}" if reason.startswith("duplicate") else d)
@@ -122,11 +130,13 @@ def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path):
     file_lines = src.read_text(encoding="utf-8").split("\n")
     assert all(r["record"] == file_lines[r["line"] - 1] for r in got)
 
-    table = f"{CATALOG}.{spec.database}.entities_partitions_split"
+    table = f"{CATALOG}.{spec.database}.{tables[0]}"
     rows = {tuple(r[:5]): r[5] for r in spark.table(table).select(*spec.data_columns).collect()}
     assert rows == expected_table
     assert rows[("Split 0", "region-0", "2024", "H1", "straddler")] == "new"
     assert rows[("Split 0", "region-0", "2024", "H1", "quoted")] == '1,5 "x"'
+    if multiline:
+        assert rows[("Split 0", "region-0", "2024", "H1", "multi")] == 'spans\nfour lines, "quoted"\r\nand\n,commas'
 
     # read as one partition, the same file gives the same report, rejects and rows
     assert (whole.rows_read, whole.rows_loaded, whole.rejects_by_reason) == (
@@ -134,6 +144,6 @@ def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path):
     whole_rejects = read_rejects(tmp_path / "whole" / "entities" / "run-whole")
     assert [(r["line"], r["reason"], r["detail"], r["record"]) for r in whole_rejects] == [
         (r["line"], r["reason"], r["detail"], r["record"]) for r in got]
-    whole_table = f"{CATALOG}.{spec.database}.entities_partitions_whole"
+    whole_table = f"{CATALOG}.{spec.database}.{tables[1]}"
     assert rows_sorted(spark.table(whole_table).select(*spec.data_columns).collect()) == rows_sorted(
         spark.table(table).select(*spec.data_columns).collect())

@@ -38,6 +38,20 @@ locals {
     view_prefix   = s.view_prefix
     # Alarm thresholds for modules/monitoring, each field defaulted from the schema on its own.
     monitoring = { for field, prop in local.monitoring_properties : field => lookup(s.monitoring, field, prop["default"]) }
+    # Schema drift (lakepipe.rules): header alias -> dataset column; extra columns loaded too.
+    rename             = tomap({ for alias, column in s.rename : alias => column })
+    keep_extra_columns = s.keep_extra_columns
+    # Data-quality rules (lakepipe.quality), every field present (null when unset), severity defaulted.
+    quality_rules = [for r in s.quality_rules : {
+      name     = try(r.name, null)
+      type     = try(r.type, null)
+      severity = coalesce(try(r.severity, null), "error")
+      column   = try(r.column, null)
+      values   = try(r["values"], null)
+      pattern  = try(r.pattern, null)
+      min      = try(r.min, null)
+      max      = try(r.max, null)
+    }]
   }]
 
   unknown_fields = flatten([for f, s in local.raw_specs : [for k in keys(s) : "${f}: ${k}" if !contains(keys(local.properties), k)]])
@@ -49,6 +63,8 @@ locals {
     s.view_database == null ? [] : [for x in [s.view_database] : "${s.name}.view_database" if length(regexall(local.properties.view_database.pattern, x)) == 0],
     [for c in s.id_columns : "${s.name}.id_columns" if length(regexall(local.properties.id_columns.items.pattern, c)) == 0],
     contains(local.properties.target.enum, s.target) ? [] : ["${s.name}.target"],
+    [for a, c in s.rename : "${s.name}.rename.${a}" if !can(regex(local.properties.rename.additionalProperties.pattern, c)) || !contains(concat([s.split_column, s.key_column, s.value_column], s.id_columns), c)],
+    s.keep_extra_columns == true || s.keep_extra_columns == false ? [] : ["${s.name}.keep_extra_columns"],
   )])
 
   monitoring_properties = local.properties.monitoring.properties
@@ -64,6 +80,26 @@ locals {
   prefixes = [for s in local.datasets : s.raw_prefix]
   # S3 rejects two notification rules whose prefixes overlap for the same suffix.
   overlapping_prefixes = flatten([for a in local.prefixes : [for b in local.prefixes : "${a} / ${b}" if a != b && startswith(b, a)]])
+
+  # quality_rules items against the schema and the cross-field rules of lakepipe.spec.quality_rule_errors.
+  rule_schema = local.properties.quality_rules.items
+  rule_needs = {
+    not_null    = ["column"], accepted_values = ["column", "values"], regex = ["column", "pattern"], unique = [],
+    value_range = ["min|max"], row_count = ["min|max"], max_reject_ratio = ["max"],
+  }
+  quality_rule_errors = flatten([for s in local.merged : concat(
+    [for i, r in s.quality_rules : concat(
+      [for k in keys(r) : "${s.name}: quality_rules[${i}].${k} is unknown" if !contains(keys(local.rule_schema.properties), k)],
+      contains(local.rule_schema.properties.type.enum, try(r.type, "")) ? [] : ["${s.name}: quality_rules[${i}].type"],
+      try(r.severity, null) == null || contains(["error", "warn"], try(r.severity, "")) ? [] : ["${s.name}: quality_rules[${i}].severity"],
+      try(r.name, null) == null || can(regex(local.rule_schema.properties.name.pattern, r.name)) ? [] : ["${s.name}: quality_rules[${i}].name"],
+      try(r.column, null) == null || contains(concat([s.split_column, s.key_column, s.value_column], s.id_columns), try(r.column, "")) ? [] : ["${s.name}: quality_rules[${i}].column is not a column of the dataset"],
+      [for need in lookup(local.rule_needs, try(r.type, ""), []) : "${s.name}: quality_rules[${i}] needs ${replace(need, "|", " or ")}" if alltrue([for n in split("|", need) : try(r[n], null) == null])],
+      try(r["values"], null) == null || length(try(r["values"], [])) >= 1 ? [] : ["${s.name}: quality_rules[${i}].values is empty"],
+      try(r.type, "") != "max_reject_ratio" || try(r.max >= 0 && r.max <= 1, false) ? [] : ["${s.name}: quality_rules[${i}].max must be between 0 and 1"],
+    )],
+    length(distinct([for r in s.quality_rules : coalesce(try(r.name, null), join("_", compact([try(r.type, ""), try(r.column, "")])))])) == length(s.quality_rules) ? [] : ["${s.name}: quality rule names must be unique"],
+  )])
 
   # analyst_groups items against the schema (modules/catalog checks the cross-field rules).
   group_schema = local.properties.analyst_groups.items

@@ -31,6 +31,10 @@ output "datasets" {
     error_message = "Dataset raw prefixes must be unique and must not overlap: ${join(", ", local.overlapping_prefixes)}."
   }
   precondition {
+    condition     = length(local.quality_rule_errors) == 0
+    error_message = "Dataset quality_rules do not match the schema: ${join("; ", local.quality_rule_errors)}."
+  }
+  precondition {
     condition     = length(local.analyst_group_errors) == 0
     error_message = "Dataset analyst_groups do not match the schema: ${join("; ", local.analyst_group_errors)}."
   }

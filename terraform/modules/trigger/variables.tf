@@ -59,6 +59,19 @@ variable "datasets" {
     key_column    = string
     value_column  = string
     view_prefix   = string
+    # read by the ingest job (lakepipe.spec), so the Lambda passes them on in the execution input
+    rename             = optional(map(string), {})
+    keep_extra_columns = optional(bool, false)
+    quality_rules = optional(list(object({
+      name     = optional(string)
+      type     = string
+      severity = optional(string, "error")
+      column   = optional(string)
+      values   = optional(list(string))
+      pattern  = optional(string)
+      min      = optional(number)
+      max      = optional(number)
+    })), [])
   }))
 
   validation {

@@ -139,3 +139,53 @@ run "monitoring_unknown_field_is_rejected" {
   }
   expect_failures = [output.datasets]
 }
+
+run "schema_drift_fields_default_and_keep_their_values" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/drift"
+  }
+  assert {
+    condition     = output.by_name["entities"].rename == tomap({}) && output.by_name["entities"].keep_extra_columns == false
+    error_message = "A spec without rename/keep_extra_columns gets no aliases and does not keep extra columns."
+  }
+  assert {
+    condition     = output.by_name["drift"].rename == tomap({ "Entity 1" = "entity1", val = "value" }) && output.by_name["drift"].keep_extra_columns == true
+    error_message = "A spec's rename map and keep_extra_columns are kept as written."
+  }
+}
+
+run "rename_to_a_column_the_dataset_does_not_have_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/drift_bad_rename"
+  }
+  expect_failures = [output.datasets]
+}
+
+run "quality_rules_get_every_field_and_the_default_severity" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/quality"
+  }
+  assert {
+    condition     = output.by_name["entities"].quality_rules == []
+    error_message = "A spec without quality_rules has none."
+  }
+  assert {
+    condition     = output.by_name["checked"].quality_rules[0] == { name = null, type = "not_null", severity = "error", column = "value", values = null, pattern = null, min = null, max = null }
+    error_message = "A rule gets severity error by default and null for the fields it does not set."
+  }
+  assert {
+    condition     = output.by_name["checked"].quality_rules[1].severity == "warn" && output.by_name["checked"].quality_rules[1].values == ["EMEA", "APAC"]
+    error_message = "A rule's own severity and values are kept."
+  }
+}
+
+run "a_regex_rule_without_a_pattern_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/quality_bad"
+  }
+  expect_failures = [output.datasets]
+}
