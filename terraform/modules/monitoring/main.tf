@@ -157,7 +157,7 @@ resource "aws_cloudwatch_metric_alarm" "reject_ratio" {
   for_each = local.datasets
 
   alarm_name          = "${local.base}-${each.key}-reject-ratio"
-  alarm_description   = "lakepipe ${var.environment}: more than ${each.value.max_reject_ratio * 100}% of the rows of dataset ${each.key} read in ${var.alarm_period_seconds} s were rejected (rejects under rejects/${each.key}/ in the raw bucket)."
+  alarm_description   = "lakepipe ${var.environment}: the share of rows of dataset ${each.key} rejected in ${var.alarm_period_seconds} s exceeded ${each.value.max_reject_ratio} (rejects under rejects/${each.key}/ in the raw bucket)."
   threshold           = each.value.max_reject_ratio
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 1
