@@ -51,12 +51,15 @@ def _reports(deployed_stack: DeployedStack, kind: str) -> list[tuple[str, dict]]
 
 
 def _metric_sums(deployed_stack: DeployedStack, namespace: str) -> dict[tuple[str, str], float]:
-    """(dataset, metric) -> Sum of every datum the namespace holds (the session's runs are within a day)."""
+    """(dataset, metric) -> Sum of every datum of the namespace's per-dataset metrics (the session's runs are
+    within a day). Metrics with more dimensions (the quality rules', per rule) are not the run's counts."""
     cw = deployed_stack.client("cloudwatch")
     now = dt.datetime.now(dt.UTC)
     sums: dict[tuple[str, str], float] = {}
     for page in cw.get_paginator("list_metrics").paginate(Namespace=namespace):
         for m in page["Metrics"]:
+            if [d["Name"] for d in m["Dimensions"]] != ["Dataset"]:
+                continue
             (dim,) = m["Dimensions"]
             points = cw.get_metric_statistics(Namespace=namespace, MetricName=m["MetricName"], Dimensions=m["Dimensions"],
                                               StartTime=now - dt.timedelta(days=1), EndTime=now + dt.timedelta(hours=1),
