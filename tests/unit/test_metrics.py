@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from lakepipe import metrics
 from lakepipe.ingest import IngestResult
+from lakepipe.quality import FAILED_RULE_METRIC
 from lakepipe.spec import SpecError, apply_defaults, load_schema, parse_spec, schema_errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,6 +85,11 @@ def test_the_jobs_put_exactly_the_metrics_terraform_watches():
     assert watched["dimension"] == metrics.DIMENSION
     assert {watched["metrics"][k] for k in ("rows_read", "rows_rejected", "ingest_succeeded")} == {
         metrics.INGEST_COUNTS["rows_read"], metrics.INGEST_COUNTS["rows_rejected"], metrics.INGEST_SUCCEEDED}
+
+
+def test_the_dashboard_searches_the_quality_rules_metric():
+    watched = json.loads((REPO / "terraform" / "modules" / "monitoring" / "metrics.json").read_text())
+    assert watched["quality_rule_failed_rows"] == FAILED_RULE_METRIC
 
 
 def test_view_report_becomes_view_counts(cloudwatch):

@@ -59,6 +59,15 @@ locals {
         ]]...)
       },
     ],
+    [{
+      # Failing rows per failed quality rule (lakepipe.quality), whatever the datasets' rules are.
+      title = "Quality rules: failing rows per dataset and rule"
+      stat  = "Sum"
+      metrics = [[{
+        expression = "SEARCH('{\"${var.metrics_namespace}\",${local.custom.dimension},Rule} MetricName=\"${local.custom.quality_rule_failed_rows}\"', 'Sum', ${var.dashboard_period_seconds})"
+        id         = "quality"
+      }]]
+    }],
     # Rows per dataset, with the reject ratio its alarm watches on the right axis.
     [for name, m in local.datasets : {
       title = "${name}: rows read, loaded, rejected"

@@ -48,6 +48,10 @@ run "dashboard_charts_executions_durations_rows_dlq_and_lambdas" {
     error_message = "Errors and throttles of both Lambdas."
   }
   assert {
+    condition     = one([for w in local.dashboard_body.widgets : w if startswith(w.properties.title, "Quality rules")]).properties.metrics[0][0].expression == "SEARCH('{\"lakepipe/dev\",Dataset,Rule} MetricName=\"QualityRuleFailedRows\"', 'Sum', 300)"
+    error_message = "The quality rules' failing rows, every dataset and rule (a SEARCH over the namespace)."
+  }
+  assert {
     condition     = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.region == var.region && w.x + w.width <= 24])
     error_message = "Every widget names the region and fits the 24-column grid."
   }
