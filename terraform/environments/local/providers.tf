@@ -28,6 +28,7 @@ provider "aws" {
     s3             = var.endpoint
     s3control      = var.endpoint
     s3tables       = var.endpoint
+    scheduler      = var.endpoint
     sfn            = var.endpoint
     sns            = var.endpoint
     sqs            = var.endpoint
