@@ -22,7 +22,7 @@ cp -r "$repo/terraform/modules" "$copy/terraform/"
 cp -r "$repo/terraform/environments/$env" "$copy/terraform/environments/"
 cp -r "$repo/datasets" "$repo/state_machines" "$copy/"
 find "$copy" -name .terraform -type d -prune -exec rm -rf {} +
-for f in build/lambda/lakepipe_lambda.zip build/glue/lakepipe.zip glue_jobs/ingest_job.py glue_jobs/view_job.py; do
+for f in build/lambda/lakepipe_lambda.zip build/glue/lakepipe.zip glue_jobs/ingest_job.py glue_jobs/view_job.py glue_jobs/maintenance_job.py; do
   printf 'placeholder for an offline plan\n' >"$copy/$f"
 done
 
