@@ -5,9 +5,11 @@ Rules (see lakepipe/README.md):
   characters becomes one `_`, leading/trailing `_` are dropped.
 - A name gets `_<8 hex of sha256(value)>` when it was shortened, when its slug is empty,
   or when two values (or a value and a reserved name) would end up with the same name.
-  Inside a colliding group, the one value whose slug *is* the value (already a safe
-  name, e.g. `abc` next to `ABC`) keeps the plain name, so names don't change for
-  well-behaved values. The result depends only on the set of values, never on order.
+  Inside a colliding group, a declared value (one an analyst group names, so Terraform
+  grants the plain name) keeps the plain name; without one, the one value whose slug *is*
+  the value (already a safe name, e.g. `abc` next to `ABC`) keeps it, so names don't change
+  for well-behaved values. A declared value holds its plain name even before it is in the
+  data. The result depends only on the sets of values, never on order.
 """
 
 from __future__ import annotations
@@ -66,13 +68,17 @@ def assign_names(
     prefix: str = "",
     max_len: int,
     reserved: Iterable[str] = (),
+    declared: Iterable[str] = (),
     leading_digit_prefix: str = "c_",
 ) -> dict[str, str]:
     """Map each distinct value to a unique safe name (unique case-insensitively: all lowercase).
 
-    `reserved` names are taken already (e.g. the split and id columns of a view).
+    `reserved` names are taken already (e.g. the split and id columns of a view). `declared` values own
+    their plain name in a collision, whether or not they are among `values`.
     """
-    values = sorted(set(values))
+    wanted = set(values)
+    declared_set = set(declared)
+    values = sorted(wanted | declared_set)
     reserved_set = {r.lower() for r in reserved}
     plain: dict[str, tuple[str, bool]] = {
         v: _candidate(v, prefix, max_len, leading_digit_prefix) for v in values
@@ -91,11 +97,12 @@ def assign_names(
         if len(members) == 1:
             names[members[0]] = base
             continue
-        # The member that is already exactly its own name keeps it (at most one can be).
-        exact = [m for m in members if prefix + m == base]
-        if exact:
-            names[exact[0]] = base
-            hashed.extend(m for m in members if m != exact[0])
+        # A declared member keeps it; else the member that is already exactly its own name (at most one
+        # can be). Two declared members (lakepipe.spec refuses that) leave no owner.
+        owner = [m for m in members if m in declared_set] or [m for m in members if prefix + m == base]
+        if len(owner) == 1:
+            names[owner[0]] = base
+            hashed.extend(m for m in members if m != owner[0])
         else:
             hashed.extend(members)
 
@@ -111,11 +118,12 @@ def assign_names(
             name = _with_hash(base, v, length, max_len)
         names[v] = name
         taken.add(name)
-    return names
+    return {v: n for v, n in names.items() if v in wanted}
 
 
-def view_names(split_values: Iterable[str], view_prefix: str) -> dict[str, str]:
-    return assign_names(split_values, prefix=view_prefix, max_len=MAX_VIEW_NAME)
+def view_names(split_values: Iterable[str], view_prefix: str, declared: Iterable[str] = ()) -> dict[str, str]:
+    """`declared`: the split values of the dataset's analyst groups (Terraform grants their plain names)."""
+    return assign_names(split_values, prefix=view_prefix, max_len=MAX_VIEW_NAME, declared=declared)
 
 
 def column_names(keys: Iterable[str], reserved_columns: Iterable[str]) -> dict[str, str]:

@@ -171,8 +171,9 @@ def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) ->
 
 def analyst_group_errors(spec: dict[str, Any]) -> list[str]:
     """Cross-field rules of `analyst_groups` (Terraform's modules/catalog checks the same): Lake Formation
-    grants on a glue target only; excluded columns are the table's; each split value's view is named
-    view_prefix + slug, unshortened and unique among the declared values, so Terraform can name it."""
+    grants on a glue target only; excluded columns are the table's and no view reads them; each split
+    value's view is named view_prefix + slug, unshortened and unique among the declared values, so
+    Terraform can name it."""
     from .naming import MAX_VIEW_NAME, slugify
 
     groups = spec.get("analyst_groups") or []
@@ -187,10 +188,19 @@ def analyst_group_errors(spec: dict[str, Any]) -> list[str]:
     by_slug: dict[str, list[str]] = {}
     for v in values:
         by_slug.setdefault(slugify(v), []).append(v)
+    # Views are read with the definer's rights, so what they read reaches the group whatever its filter
+    # excludes: lakepipe.viewsql projects the split and id columns, names view columns after the key
+    # column's values and fills them from the value column.
+    read_by_views = {spec["split_column"], *spec["id_columns"], spec["key_column"], spec["value_column"]}
     for i, g in enumerate(groups):
         unknown = sorted(set(g.get("excluded_columns", [])) - columns)
         if unknown:
             errors.append(f"$.analyst_groups[{i}].excluded_columns: not columns of the table: {unknown}")
+        shown = sorted(set(g.get("excluded_columns", [])) & read_by_views)
+        if shown:
+            errors.append(f"$.analyst_groups[{i}].excluded_columns: dataset {spec['name']!r} group {g['name']!r} "
+                          f"excludes {shown}, which its views show (views are read with the definer's rights); "
+                          f"only columns no view reads can be excluded: {list(RESERVED_COLUMNS)}")
     for slug, same in sorted(by_slug.items()):
         if not slug or len(spec["view_prefix"] + slug) > MAX_VIEW_NAME or len(same) > 1:
             errors.append(f"$.analyst_groups: split values {same} have no view name of their own "

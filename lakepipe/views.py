@@ -312,7 +312,9 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     catalog = glue_catalog
     snapshot_id, sequence = table_state(spark, table)
     keys_by_split = split_keys(spark, spec, table, snapshot_id)
-    names = view_names(keys_by_split, spec.view_prefix)
+    # Terraform grants each analyst group the plain names of its declared values (modules/catalog).
+    names = view_names(keys_by_split, spec.view_prefix,
+                       declared=[v for g in spec.analyst_groups for v in g["split_values"]])
     db = spec.views_database
     existing = _existing_tables(glue, db)
 

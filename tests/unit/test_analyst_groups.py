@@ -11,7 +11,8 @@ import sqlglot
 from sqlglot import exp
 
 from lakepipe.naming import view_names
-from lakepipe.spec import SpecError, parse_spec
+from lakepipe.spec import RESERVED_COLUMNS, SpecError, parse_spec
+from lakepipe.viewsql import build_view
 
 BASE = {"name": "e", "raw_prefix": "in/e/", "target": "glue", "database": "lake", "table": "e"}
 HOSTILE = ["ACME", "O'Brien & Co", "x') OR ('a'='a", "a''b", "Umbrella Corp", "--", "/* c */ d", "\\'"]
@@ -67,3 +68,30 @@ def test_groups_default_to_none_and_round_trip():
                                                  "excluded_columns": ["lakepipe_run_id"]}]
     with pytest.raises(SpecError, match="target glue"):
         parse_spec({**BASE, "target": "s3tables", "analyst_groups": [{"name": "a", "split_values": ["x"]}]})
+
+
+def columns_a_view_reads(spec) -> set[str]:
+    """Every base-table column the view job's SQL references (projected, pivoted or filtered on)."""
+    view = build_view(spec, "ACME", ["k1", "k2"], "entity_view_acme")
+    return {c.name for c in view.query.find_all(exp.Column)}
+
+
+def test_a_group_cannot_exclude_a_column_its_views_read():
+    """Views are read with the definer's rights: a column they read (split and id columns as columns, the key
+    column's values as column names, the value column as cells) would reach the group through its view.
+    Each such column is refused by name, with the dataset and the group; the ingestion metadata (which no
+    view reads) can be excluded."""
+    spec = parse_spec(BASE)
+    read = columns_a_view_reads(spec)
+    assert read == {spec.split_column, *spec.id_columns, spec.key_column, spec.value_column}
+    for column in sorted(read):
+        group = {"name": "acme_only", "split_values": ["ACME"], "excluded_columns": ["lakepipe_run_id", column]}
+        with pytest.raises(SpecError) as refused:
+            parse_spec({**BASE, "analyst_groups": [group]})
+        message = str(refused.value)
+        assert "dataset 'e' group 'acme_only'" in message and f"[{column!r}]" in message, message
+        assert "lakepipe_run_id" not in message.split("excludes", 1)[1].split("]", 1)[0], message
+    assert read.isdisjoint(RESERVED_COLUMNS)
+    allowed = parse_spec({**BASE, "analyst_groups": [{"name": "a", "split_values": ["ACME"],
+                                                      "excluded_columns": list(RESERVED_COLUMNS)}]})
+    assert allowed.analyst_groups[0]["excluded_columns"] == list(RESERVED_COLUMNS)

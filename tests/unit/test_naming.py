@@ -85,3 +85,26 @@ def test_execution_name_contract():
     assert len(execution_name("a" * 39, "b", "k", "v")) == 80
     with pytest.raises(ValueError, match="longer than the schema allows"):
         execution_name("a" * 40, "b", "k", "v")
+
+
+def test_a_declared_value_owns_its_plain_view_name():
+    """An analyst group declares `ACME`; the data also holds `acme`, which would otherwise keep the plain
+    name (its slug is itself). The group is granted entity_view_acme, so that name must hold ACME's rows."""
+    names = view_names(["ACME", "acme"], "entity_view_", declared=["ACME"])
+    assert names["ACME"] == "entity_view_acme"
+    assert names["acme"] == f"entity_view_acme_{short_hash('acme')}"
+    # Order of the data or of the declarations does not matter.
+    assert view_names(["acme", "ACME"], "entity_view_", declared=["ACME", "Globex"]) == names
+
+
+def test_a_declared_value_not_yet_loaded_keeps_its_name_free():
+    """Before ACME's first row, `acme` alone must not take the name the group's grant points at."""
+    names = view_names(["acme", "Globex"], "entity_view_", declared=["ACME"])
+    assert names == {"acme": f"entity_view_acme_{short_hash('acme')}", "Globex": "entity_view_globex"}
+
+
+def test_without_declarations_names_do_not_change():
+    values = ["ABC", "abc", "a b", "A-B", "Bank A"]
+    assert view_names(values, "v_", declared=[]) == view_names(values, "v_")
+    # A declared value that collides with nothing changes nothing either.
+    assert view_names(values, "v_", declared=["Bank A"]) == view_names(values, "v_")

@@ -34,15 +34,20 @@ resource "aws_athena_workgroup" "this" {
 }
 
 # ---------------------------------------------------------------- analyst access (IAM side)
-# What an analyst needs in IAM to query the views through this workgroup; Lake Formation grants
-# (modules/catalog: SELECT/DESCRIBE on view-only databases, DESCRIBE on default) decide what data they
+# What an analyst needs in IAM to query the views through this workgroup, and analyst group members the
+# base tables they read through data cells filters; Lake Formation grants (modules/catalog: SELECT/DESCRIBE
+# on view-only databases, DESCRIBE on default, SELECT on a group's filter and views) decide what data they
 # see. Athena "Manage Lake Formation and Athena user permissions": lakeformation:GetDataAccess, the
 # results location, and the key of encrypted results.
 locals {
   results_bucket_arn = "arn:${local.partition}:s3:::${var.results_bucket_name}"
+  # The tables analyst groups read through data cells filters, and their databases (each once).
+  filtered_table_arns = distinct(flatten([for t in var.filtered_tables : [
+    "${local.glue_arn}:database/${t.database}", "${local.glue_arn}:table/${t.database}/${t.table}",
+  ]]))
   analyst_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid    = "QueryInThisWorkgroup"
         Effect = "Allow"
@@ -99,7 +104,16 @@ locals {
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = var.kms_key_arn
       },
-    ]
+      ], length(var.filtered_tables) == 0 ? [] : [{
+        # A group member's query on a base table (through its Lake Formation data cells filter): Athena
+        # reads the table's Glue metadata with the caller's identity, which needs the catalog (above), the
+        # database and the table ARN (Glue "Specifying resource ARNs"). Named tables only: no GetTables,
+        # which would need table/<db>/* and list every table of the base database.
+        Sid      = "GlueReadFilteredTables"
+        Effect   = "Allow"
+        Action   = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+        Resource = local.filtered_table_arns
+    }])
   }
 }
 

@@ -94,6 +94,15 @@ variable "view_databases" {
   default     = []
 }
 
+variable "filtered_tables" {
+  description = "Base tables analyst groups read through Lake Formation data cells filters (modules/catalog output analyst_group_access, groups with members); the analyst policy reads their Glue metadata, and no other base table's."
+  type = list(object({
+    database = string
+    table    = string
+  }))
+  default = []
+}
+
 variable "analyst_role_names" {
   description = "IAM role names the analyst policy is attached to (optional; attach it elsewhere by its ARN)."
   type        = list(string)

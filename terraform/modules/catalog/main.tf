@@ -326,7 +326,8 @@ locals {
   # lakepipe.naming.slugify for printable ASCII (the schema's split_values pattern): lowercase, each run of
   # other characters one "_", trimmed. A view keeps view_prefix + slug unless the name would be shortened
   # or two values share the slug (then naming adds a hash); analyst_group_problems refuses both for the
-  # declared values (lakepipe.spec.analyst_group_errors refuses the same).
+  # declared values (lakepipe.spec.analyst_group_errors refuses the same). A declared value owns its plain
+  # name: an undeclared value of the same slug in the data gets the hashed one (view_names(declared=)).
   analyst_groups = { for pair in flatten([for d in var.datasets : [for g in d.analyst_groups : {
     key     = "${d.name}/${g.name}"
     dataset = d
@@ -351,6 +352,11 @@ locals {
     length(distinct([for g in d.analyst_groups : g.name])) == length(d.analyst_groups) ? [] : ["${d.name}: analyst group names repeat"],
     [for slug, values in { for v in distinct(flatten([for g in d.analyst_groups : g.split_values])) : trim(replace(lower(v), "/[^a-z0-9]+/", "_"), "_") => v... } :
       "${d.name}: split values ${jsonencode(values)} have no view name of their own" if slug == "" || length(values) > 1 || length(d.view_prefix) + length(slug) > 128
+    ],
+    # Views are read with the definer's rights, so a column they read reaches the group whatever its
+    # filter excludes (lakepipe.viewsql: split and id columns, key values as column names, value cells).
+    [for g in d.analyst_groups : "dataset ${d.name} group ${g.name} excludes ${join(", ", sort(setintersection(g.excluded_columns, concat([d.split_column, d.key_column, d.value_column], d.id_columns))))}, which its views show (views are read with the definer's rights; only columns no view reads, such as the lakepipe_* ingestion metadata, can be excluded)"
+      if length(setintersection(g.excluded_columns, concat([d.split_column, d.key_column, d.value_column], d.id_columns))) > 0
     ],
   )])
 

@@ -156,6 +156,8 @@ module "athena" {
   region             = var.region
   view_databases     = module.catalog.view_databases
   analyst_role_names = var.analyst_role_names
+  # Base tables that analyst groups with members read through their data cells filters.
+  filtered_tables = distinct([for g in values(module.catalog.analyst_group_access) : { database = g.database, table = g.table } if length(g.members) > 0])
 
   name_prefix                    = var.name_prefix
   environment                    = var.environment

@@ -96,3 +96,41 @@ run "analyst_policy_queries_this_workgroup_and_reads_only_views" {
     error_message = "The policy is attached to every given role name."
   }
 }
+
+# Issue 13 part 3: an analyst group member reads the base table through its data cells filter; Athena reads
+# that table's Glue metadata with the member's identity, so IAM must allow exactly those tables.
+run "analyst_groups_read_the_metadata_of_exactly_their_filtered_tables" {
+  command = apply
+
+  variables {
+    filtered_tables = [
+      { database = "lake", table = "entities" }, { database = "lake", table = "entities" },
+      { database = "finance", table = "ledger" },
+    ]
+  }
+
+  assert {
+    condition = toset(one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadFilteredTables"]).Resource) == toset([
+      "arn:aws:glue:eu-west-1:123456789012:database/lake", "arn:aws:glue:eu-west-1:123456789012:table/lake/entities",
+      "arn:aws:glue:eu-west-1:123456789012:database/finance", "arn:aws:glue:eu-west-1:123456789012:table/finance/ledger",
+    ]) && length(one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadFilteredTables"]).Resource) == 4
+    error_message = "Glue metadata of exactly the filtered tables and their databases, each once (no table/<db>/*)."
+  }
+  assert {
+    condition     = toset(one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadFilteredTables"]).Action) == toset(["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"])
+    error_message = "Read of the named tables only: GetTables would list the whole base database."
+  }
+  assert {
+    condition     = toset(one([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadViews"]).Resource) == toset(["arn:aws:glue:eu-west-1:123456789012:catalog", "arn:aws:glue:eu-west-1:123456789012:database/default", "arn:aws:glue:eu-west-1:123456789012:database/lake_views", "arn:aws:glue:eu-west-1:123456789012:table/lake_views/*"])
+    error_message = "The views statement is unchanged (the catalog ARN, which GetTable also needs, is there)."
+  }
+}
+
+run "without_filtered_tables_no_base_table_is_readable" {
+  command = plan
+
+  assert {
+    condition     = length([for s in output.analyst_policy.Statement : s if s.Sid == "GlueReadFilteredTables"]) == 0
+    error_message = "No analyst group with members: the policy names no base table (IAM refuses an empty Resource list)."
+  }
+}

@@ -342,3 +342,33 @@ run "analyst_groups_on_an_s3tables_dataset_are_refused" {
   }
   expect_failures = [output.analyst_group_access]
 }
+
+# Views are read with the definer's rights: excluding a column the group's views show would not hide it.
+run "excluding_a_column_the_views_show_is_refused" {
+  command = plan
+
+  variables {
+    datasets = [
+      { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = "lake_views", split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_", analyst_groups = [
+        { name = "acme_only", split_values = ["ACME"], excluded_columns = ["lakepipe_run_id", "entity2"] },
+      ] },
+    ]
+  }
+  expect_failures = [output.analyst_group_access]
+}
+
+run "excluding_the_ingestion_metadata_is_accepted" {
+  command = plan
+
+  variables {
+    datasets = [
+      { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = "lake_views", split_column = "entity1", id_columns = ["entity2"], key_column = "key", value_column = "value", view_prefix = "entity_view_", analyst_groups = [
+        { name = "acme_only", split_values = ["ACME"], excluded_columns = ["lakepipe_run_id", "lakepipe_source_file"] },
+      ] },
+    ]
+  }
+  assert {
+    condition     = output.analyst_group_access["entities/acme_only"].excluded_columns == tolist(["lakepipe_run_id", "lakepipe_source_file"])
+    error_message = "Columns no view reads can be excluded."
+  }
+}

@@ -162,3 +162,22 @@ run "monitoring_watches_the_stack_and_notifies_the_failure_topic" {
     error_message = "Every dataset gets a reject ratio alarm; none declares a cadence, so no freshness alarm."
   }
 }
+
+# Issue 13 part 3: a group member's Athena query on the base table reads its Glue metadata under the
+# member's IAM; the analyst policy names exactly the tables of groups with members.
+run "analyst_group_members_may_read_their_base_tables_glue_metadata" {
+  command = plan
+
+  variables {
+    extra_datasets_dir = "../datasets/tests/fixtures/analyst_groups"
+    analyst_groups     = { acme_only = ["arn:aws:iam::123456789012:role/acme-analyst"] }
+    analyst_role_names = ["acme-analyst"]
+  }
+
+  assert {
+    condition = toset(one([for s in module.athena.analyst_policy.Statement : s if s.Sid == "GlueReadFilteredTables"]).Resource) == toset([
+      "arn:aws:glue:eu-west-1:123456789012:database/lake", "arn:aws:glue:eu-west-1:123456789012:table/lake/acme",
+    ])
+    error_message = "The base table of the group with members (lake.acme) and its database, nothing else."
+  }
+}
