@@ -59,6 +59,8 @@ module "s3tables" {
   account_id  = local.account_id
   namespaces  = local.s3t_namespaces
   kms_key_arn = module.storage.kms_key_arn
+  # Unreferenced-file removal (bucket level) from the same setting as the Glue-target tables' orphan files.
+  unreferenced_days = var.maintenance_orphan_file_retention_days
 }
 
 module "catalog" {
@@ -131,6 +133,35 @@ module "pipeline" {
   kms_key_arn               = module.storage.kms_key_arn
   alarm_email_subscriptions = var.alarm_email_subscriptions
   log_retention_days        = var.log_retention_days
+}
+
+# Table maintenance (README "Table maintenance"): a schedule runs the maintenance job over every dataset.
+module "maintenance" {
+  source = "../maintenance"
+
+  region                      = var.region
+  name_prefix                 = var.name_prefix
+  environment                 = var.environment
+  account_id                  = local.account_id
+  datasets                    = local.datasets
+  glue_database_names         = module.catalog.database_names
+  job_arguments               = module.glue_jobs.maintenance_job_arguments
+  script_path                 = "${local.glue_scripts_dir}/maintenance_job.py"
+  security_configuration_name = module.glue_jobs.security_configuration_name
+  artifacts_bucket_name       = module.storage.artifacts_bucket_name
+  artifacts_bucket_arn        = module.storage.artifacts_bucket_arn
+  warehouse_bucket_arn        = module.storage.warehouse_bucket_arn
+  kms_key_arn                 = module.storage.kms_key_arn
+  s3tables_table_bucket_arn   = local.s3tables_in_use ? module.s3tables[0].table_bucket_arn : null
+  failure_topic_arn           = module.pipeline.failure_topic_arn
+  target_file_size_mb         = var.maintenance_target_file_size_mb
+  snapshot_retention_hours    = var.maintenance_snapshot_retention_hours
+  min_snapshots_to_keep       = var.maintenance_min_snapshots_to_keep
+  orphan_file_retention_days  = var.maintenance_orphan_file_retention_days
+  schedule_expression         = var.maintenance_schedule_expression
+  schedule_enabled            = var.maintenance_schedule_enabled
+  timeout_minutes             = var.maintenance_timeout_minutes
+  log_retention_days          = var.log_retention_days
 }
 
 module "trigger" {

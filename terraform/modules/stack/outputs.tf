@@ -106,3 +106,18 @@ output "monitoring" {
     metrics_namespace = module.monitoring.metrics_namespace
   }
 }
+
+output "maintenance_state_machine_arn" {
+  description = "Table maintenance state machine ARN (the schedule starts it; by hand: the maintenance_schedule_input output as input)."
+  value       = module.maintenance.state_machine_arn
+}
+
+output "maintenance_schedule_input" {
+  description = "The input the maintenance schedule starts the state machine with."
+  value       = module.maintenance.schedule_input
+}
+
+output "maintenance_job_name" {
+  description = "Table maintenance Glue job name."
+  value       = module.maintenance.job_name
+}

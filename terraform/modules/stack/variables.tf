@@ -135,7 +135,7 @@ variable "glue_package_path" {
 }
 
 variable "glue_scripts_dir" {
-  description = "Folder of ingest_job.py and view_job.py. Null means <repo>/glue_jobs."
+  description = "Folder of ingest_job.py, view_job.py and maintenance_job.py. Null means <repo>/glue_jobs."
   type        = string
   default     = null
 }
@@ -144,4 +144,46 @@ variable "metrics_namespace" {
   description = "CloudWatch namespace of the jobs' custom metrics (rows read, loaded, rejected per dataset). Null means <name_prefix>/<environment>."
   type        = string
   default     = null
+}
+
+variable "maintenance_target_file_size_mb" {
+  description = "Table maintenance: compaction target file size in MiB (64-512), Glue-target tables and S3 Tables alike."
+  type        = number
+  default     = 512
+}
+
+variable "maintenance_snapshot_retention_hours" {
+  description = "Table maintenance: snapshots older than this are expired (how far back time travel reaches)."
+  type        = number
+  default     = 120
+}
+
+variable "maintenance_min_snapshots_to_keep" {
+  description = "Table maintenance: snapshots always kept, however old."
+  type        = number
+  default     = 1
+}
+
+variable "maintenance_orphan_file_retention_days" {
+  description = "Table maintenance: unreferenced files are removed once older than this (Glue-target orphan files, S3 Tables unreferenced files); must exceed the longest job run."
+  type        = number
+  default     = 3
+}
+
+variable "maintenance_schedule_expression" {
+  description = "Table maintenance: EventBridge Scheduler expression (UTC)."
+  type        = string
+  default     = "cron(0 3 * * ? *)"
+}
+
+variable "maintenance_schedule_enabled" {
+  description = "Table maintenance: whether the schedule starts runs (the state machine can always be started by hand)."
+  type        = bool
+  default     = true
+}
+
+variable "maintenance_timeout_minutes" {
+  description = "Table maintenance: Glue job run timeout in minutes (per dataset)."
+  type        = number
+  default     = 120
 }

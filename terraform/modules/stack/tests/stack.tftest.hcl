@@ -163,6 +163,33 @@ run "monitoring_watches_the_stack_and_notifies_the_failure_topic" {
   }
 }
 
+run "maintenance_covers_every_dataset_with_one_set_of_settings" {
+  command = apply
+
+  variables {
+    enable_s3tables                        = true
+    maintenance_orphan_file_retention_days = 5
+    maintenance_target_file_size_mb        = 256
+  }
+
+  assert {
+    condition     = [for d in output.maintenance_schedule_input.datasets : d.dataset] == ["entities", "regulatory"] && output.maintenance_job_name == "lakepipe-dev-maintenance"
+    error_message = "The maintenance schedule must cover every dataset with the maintenance job."
+  }
+  assert {
+    condition     = output.maintenance_schedule_input.settings.orphan_file_retention_hours == 120 && output.maintenance_schedule_input.settings.target_file_size_mb == 256 && output.maintenance_schedule_input.settings.s3tables_table_bucket_arn == output.table_bucket_arn
+    error_message = "The maintenance job gets the stack's settings and the table bucket."
+  }
+  assert {
+    condition     = module.s3tables[0].maintenance_configuration.iceberg_unreferenced_file_removal.settings.unreferenced_days == 5
+    error_message = "S3 Tables' unreferenced-file removal must follow the same orphan-file retention."
+  }
+  assert {
+    condition     = jsondecode(output.maintenance_schedule_input.datasets[0].dataset_spec).table == "entities"
+    error_message = "Each dataset's spec travels with it."
+  }
+}
+
 # Issue 13 part 3: a group member's Athena query on the base table reads its Glue metadata under the
 # member's IAM; the analyst policy names exactly the tables of groups with members.
 run "analyst_group_members_may_read_their_base_tables_glue_metadata" {
