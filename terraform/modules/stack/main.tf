@@ -209,7 +209,7 @@ module "monitoring" {
   metrics_namespace      = local.metrics_namespace
   datasets               = local.datasets
   state_machine_arn      = module.pipeline.state_machine_arn
-  glue_job_names         = { ingest = module.glue_jobs.ingest_job_name, views = module.glue_jobs.view_job_name }
+  glue_job_names         = { ingest = module.glue_jobs.ingest_job_name, views = module.glue_jobs.view_job_name, maintenance = module.maintenance.job_name }
   lambda_function_names  = { trigger = module.trigger.function_name, recorder = module.pipeline.run_recorder_function_name }
   dead_letter_queue_name = element(split(":", module.trigger.dead_letter_queue_arn), 5)
   alarm_topic_arn        = module.pipeline.failure_topic_arn

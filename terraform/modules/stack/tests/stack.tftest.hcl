@@ -154,8 +154,8 @@ run "monitoring_watches_the_stack_and_notifies_the_failure_topic" {
     error_message = "One dashboard per environment; the jobs' metrics namespace defaults to <name_prefix>/<environment>."
   }
   assert {
-    condition     = output.monitoring.alarm_names.lambda_errors == { trigger = "lakepipe-dev-trigger-lambda-errors", recorder = "lakepipe-dev-recorder-lambda-errors" } && keys(output.monitoring.alarm_names.glue_job_failed) == ["ingest", "views"]
-    error_message = "Errors of both Lambdas and failures of both jobs are watched."
+    condition     = output.monitoring.alarm_names.lambda_errors == { trigger = "lakepipe-dev-trigger-lambda-errors", recorder = "lakepipe-dev-recorder-lambda-errors" } && keys(output.monitoring.alarm_names.glue_job_failed) == ["ingest", "maintenance", "views"]
+    error_message = "Errors of both Lambdas and failures of the three Glue jobs (ingest, views, maintenance) are watched."
   }
   assert {
     condition     = keys(output.monitoring.alarm_names.reject_ratio) == ["entities", "regulatory"] && length(output.monitoring.alarm_names.no_successful_run) == 0
