@@ -82,7 +82,7 @@ variable "state_machine_arn" {
 }
 
 variable "glue_job_names" {
-  description = "The Glue jobs by role (ingest, views): their failures raise an alarm each (Glue observability metric glue.error.ALL)."
+  description = "The Glue jobs by role (the stack passes ingest, views, maintenance): their failures raise an alarm each (Glue observability metric glue.error.ALL)."
   type        = map(string)
 
   validation {
