@@ -42,8 +42,8 @@ from lakepipe.spec import DatasetSpec
 log = logging.getLogger("lakepipe.maintenance")
 
 MIB = 1024 * 1024
-# rewrite_data_files' default is 5: a partition with 2-4 small files would stay as it is. With 2, every
-# partition a load touched since the last run is compacted (its small files are small: cheap to rewrite).
+# The procedures' default is 5: a partition with 2-4 small files (or delete files) would stay as it is. With 2,
+# every partition a load touched since the last run is compacted (its small files are small: cheap to rewrite).
 MIN_INPUT_FILES = 2
 
 
@@ -148,8 +148,9 @@ def maintain_table(spark, catalog: str, database: str, name: str, settings: Sett
                                             table, "rewrite_data_files")
     if table_stats(spark, table)["delete_files"]:
         (report["rewrite_position_delete_files"],) = _call(
-            spark, f"{proc}.rewrite_position_delete_files(table => {ident}, "
-                   "options => map('partial-progress.enabled', 'true'))", table, "rewrite_position_delete_files")
+            spark, f"{proc}.rewrite_position_delete_files(table => {ident}, options => map("
+                   f"'min-input-files', '{MIN_INPUT_FILES}', 'partial-progress.enabled', 'true'))",
+            table, "rewrite_position_delete_files")
     expire_before = now - dt.timedelta(hours=settings.snapshot_retention_hours)
     (report["expire_snapshots"],) = _call(
         spark, f"{proc}.expire_snapshots(table => {ident}, older_than => {_timestamp(expire_before)}, "
