@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakepipe import ledger, ordering, quality
+from lakepipe import jsonsource, ledger, ordering, quality
 from lakepipe.commit_retry import with_commit_retries
 from lakepipe.ordering import SourceOrder
 from lakepipe.rules import REASONS, HeaderError, line_numbers, match_header, parse_header_line
@@ -207,19 +207,18 @@ def _read_header(lines, source_uri: str) -> str:
 
 
 # Reject codes in the cached rows (a byte instead of two strings per row) and their reasons (rules.REASONS).
-BAD_UTF8, BAD_QUOTES, BAD_FIELDS, EMPTY_SPLIT, EMPTY_KEY, DUP_KEY, DUP_ROW = range(1, 8)
+BAD_UTF8, BAD_QUOTES, BAD_FIELDS, EMPTY_SPLIT, EMPTY_KEY, DUP_KEY, DUP_ROW, BAD_JSON = range(1, 9)
 REASON_OF_CODE = {BAD_UTF8: "unparseable", BAD_QUOTES: "unparseable", BAD_FIELDS: "wrong_field_count",
                   EMPTY_SPLIT: "empty_split_value", EMPTY_KEY: "empty_key", DUP_KEY: "duplicate_key",
-                  DUP_ROW: "duplicate_row"}
+                  DUP_ROW: "duplicate_row", BAD_JSON: "unparseable"}
 KIND_DATA, KIND_HEADER, KIND_BLANK = 0, 1, 2
 MAX_PRUNED_SPLIT_VALUES = 1000
 
 
 def classify(lines, spec: DatasetSpec, layout):
-    """Lines -> one narrow row per physical line: its position, the data columns, `_lp_kind`,
+    """CSV lines (records) -> one narrow row per line: its position, the data columns, `_lp_kind`,
     `_lp_code` (reject code, null = good) and, for a superseded duplicate, `_lp_winner_pos`.
     The raw line is not carried: only rejects need it, and write_rejects reads it again."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     line = F.col("_lp_line")
@@ -261,26 +260,53 @@ def classify(lines, spec: DatasetSpec, layout):
     columns = [*spec.data_columns, *layout.kept]  # kept extra columns ride along with the data
     staged = parsed.select("_lp_pid", "_lp_block", "_lp_idx", *[field(c) for c in columns],
                            kind.alias("_lp_kind"), bad_utf8.alias("_lp_bad_utf8"), odd_quotes.alias("_lp_odd"),
-                           bad_fields.alias("_lp_bad_fields"))
+                           bad_fields.alias("_lp_bad_fields"), F.lit(False).alias("_lp_bad_json"))
+    return _classify(staged, spec, columns)
+
+
+def classify_json(records, spec: DatasetSpec):
+    """JSON records -> the rows of lakepipe.jsonsource.flatten, classified like CSV lines (a record that is
+    not a JSON object: unparseable); rows of one record are ordered by `_lp_sub` for "last wins"."""
+    from pyspark.sql import functions as F
+
+    line = F.col("_lp_line")
+    bad_utf8 = (F.decode(line.cast("binary"), "UTF-8") != line).alias("_lp_bad_utf8")
+    rows = jsonsource.flatten(records.select("*", bad_utf8), spec)
+    blank = F.col(jsonsource.MALFORMED).isNull()  # a blank NDJSON line
+    staged = rows.select(
+        "_lp_pid", "_lp_block", "_lp_idx", "_lp_sub", *spec.data_columns,
+        F.when(blank, F.lit(KIND_BLANK)).otherwise(F.lit(KIND_DATA)).cast("byte").alias("_lp_kind"),
+        "_lp_bad_utf8", F.lit(False).alias("_lp_odd"), F.lit(False).alias("_lp_bad_fields"),
+        F.coalesce(F.col(jsonsource.MALFORMED), F.lit(False)).alias("_lp_bad_json"))
+    return _classify(staged, spec, list(spec.data_columns))
+
+
+def _classify(staged, spec: DatasetSpec, columns: list[str]):
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     split_c, key_c = F.col(spec.split_column), F.col(spec.key_column)
     code = (
         F.when(F.col("_lp_kind") != KIND_DATA, F.lit(None))
         .when(F.col("_lp_bad_utf8"), F.lit(BAD_UTF8))
+        .when(F.col("_lp_bad_json"), F.lit(BAD_JSON))
         .when(F.col("_lp_odd"), F.lit(BAD_QUOTES))
         .when(F.col("_lp_bad_fields"), F.lit(BAD_FIELDS))
         .when(split_c.isNull() | (F.trim(split_c) == ""), F.lit(EMPTY_SPLIT))
         .when(key_c.isNull() | (F.trim(key_c) == ""), F.lit(EMPTY_KEY))
     ).cast("byte")
-    staged = staged.select("_lp_pid", "_lp_block", "_lp_idx", *columns, "_lp_kind", code.alias("_lp_code"),
+    sub = [c for c in ("_lp_sub",) if c in staged.columns]  # JSON: rows of one record, in order
+    staged = staged.select("_lp_pid", "_lp_block", "_lp_idx", *sub, *columns, "_lp_kind", code.alias("_lp_code"),
                            "_lp_odd")
     # Duplicates: among valid data lines, the last line of a natural key wins. Lines that are not
     # candidates get their own window group (_lp_grp = their position) so they neither take part
     # nor pile up in one null-key partition.
     candidate = (F.col("_lp_kind") == KIND_DATA) & F.col("_lp_code").isNull()
     pos = F.struct(F.col("_lp_block"), F.col("_lp_idx"), F.col("_lp_pid"))
-    staged = staged.withColumn("_lp_grp", F.when(candidate, F.lit(None)).otherwise(pos))
+    own_group = F.struct(F.col("_lp_block"), F.col("_lp_idx"), F.col("_lp_pid"), *[F.col(c) for c in sub])
+    staged = staged.withColumn("_lp_grp", F.when(candidate, F.lit(None)).otherwise(own_group))
     w = Window.partitionBy(*[F.col(c) for c in spec.natural_key], F.col("_lp_grp")).orderBy(
-        F.col("_lp_block").desc(), F.col("_lp_idx").desc()
+        F.col("_lp_block").desc(), F.col("_lp_idx").desc(), *[F.col(c).desc() for c in sub]
     )
     value_c = F.col(spec.value_column)
     # All three window functions in ONE select over the same spec: one shuffle, one sort, one
@@ -363,7 +389,8 @@ def write_rejects(source, classified, offsets, spec: DatasetSpec, layout, uri: s
     detail = (
         F.when(code == BAD_UTF8, F.lit("the line is not valid UTF-8"))
         .when(code == BAD_QUOTES, F.lit("a quoted value opened in this record is not closed before the end of the file"))
-        .when(code == BAD_FIELDS, F.lit(f"expected {layout.field_count} fields"))
+        .when(code == BAD_JSON, F.lit("not a JSON object"))
+        .when(code == BAD_FIELDS, F.lit(f"expected {layout.field_count if layout else 0} fields"))
         .when(code == EMPTY_SPLIT, F.lit(f"{spec.split_column} is empty"))
         .when(code == EMPTY_KEY, F.lit(f"{spec.key_column} is empty"))
         .otherwise(F.concat(F.lit("superseded by a later line; winning line "), winner_no.cast("string")))
@@ -520,12 +547,18 @@ def run_ingest(
     table = table_name(spec, glue_catalog, s3tables_catalog)
     ingested_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     lines = _read_lines(spark, read_uri or source_uri)
-    header = parse_header_line(_read_header(lines, source_uri))
-    layout = match_header(header, spec, source_uri)  # raises HeaderError naming file + columns
-    if layout.ignored:
+    if spec.format == "json":
+        first = lines.where((F.col("_lp_block") == 0) & (F.col("_lp_idx") == 0)).select("_lp_line").head(1)
+        lines = jsonsource.read_records(spark, read_uri or source_uri, first[0][0] if first else None)
+        header, layout = [], None
+    else:
+        header = parse_header_line(_read_header(lines, source_uri))
+        layout = match_header(header, spec, source_uri)  # raises HeaderError naming file + columns
+    kept = dict(layout.kept) if layout else {}
+    if layout and layout.ignored:
         log.warning("%s: ignoring columns not in the dataset: %s", source_uri, list(layout.ignored))
-    if layout.kept:
-        log.info("%s: keeping extra columns %s", source_uri, layout.kept)
+    if kept:
+        log.info("%s: keeping extra columns %s", source_uri, kept)
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -540,10 +573,11 @@ def run_ingest(
     # Lines first: a file without a line of odd quote count has no value spanning lines, and each line
     # is a record. Otherwise the file is read again as RFC 4180 records (_read_records).
     source, scanned = lines, None
-    classified = classify(source, spec, layout).persist(StorageLevel.MEMORY_AND_DISK)
+    classified = (classify_json(source, spec) if layout is None else classify(source, spec, layout)).persist(
+        StorageLevel.MEMORY_AND_DISK)
     try:
         stats = _stats(classified, spec)
-        if stats.odd_quote_lines:
+        if stats.odd_quote_lines and layout is not None:
             log.info("%s: %d line(s) with an odd number of quotes; reading the file as multi-line records",
                      source_uri, stats.odd_quote_lines)
             classified.unpersist()
@@ -556,7 +590,7 @@ def run_ingest(
         quality.raise_on_errors(stats.quality, source_uri)  # before anything is committed
         n_rejected = sum(by_reason.values())
         good = classified.where((F.col("_lp_kind") == KIND_DATA) & F.col("_lp_code").isNull()).select(
-            *[F.col(c) for c in [*spec.data_columns, *layout.kept]],
+            *[F.col(c) for c in [*spec.data_columns, *kept]],
             F.lit(source_uri).alias(SOURCE_FILE),
             F.lit(ingested_at).cast("timestamp").alias(INGESTED_AT),
             F.lit(run_id).alias(RUN_ID),
@@ -567,7 +601,7 @@ def run_ingest(
 
         def load() -> tuple[bool, int | None]:
             return load_into_table(spark, good, spec, table, run_id, split_values=prune,
-                                   ordered=source_order is not None, extra_columns=tuple(layout.kept))
+                                   ordered=source_order is not None, extra_columns=tuple(kept))
 
         # A concurrent run of this dataset may commit first: the load is redone on the new snapshot.
         (created, rows_changed), commit_retries = with_commit_retries(
@@ -601,8 +635,8 @@ def run_ingest(
         seconds=seconds,
         rows_changed=rows_good if rows_changed is None else rows_changed,
         commit_retries=commit_retries,
-        extra_columns=list(layout.extra),
-        extra_columns_kept={c: header[i] for c, i in layout.kept.items()},
+        extra_columns=list(layout.extra) if layout else [],
+        extra_columns_kept={c: header[i] for c, i in kept.items()},
         quality=[r.as_dict() for r in stats.quality],
     )
 

@@ -144,6 +144,33 @@ def quality_rule_errors(rules: list[dict[str, Any]], columns: list[str]) -> list
     return errors
 
 
+def json_rule_errors(spec: dict[str, Any], columns: list[str]) -> list[str]:
+    """format json needs `json`: every path maps a dataset column; the split column is mapped, and so are the
+    key and value columns unless `leaves` fills them; `@` paths need `explode`."""
+    rule = spec.get("json")
+    if spec.get("format", "csv") != "json":
+        return ["$.json: only for format json"] if rule else []
+    if not rule:
+        return ["$.json: format json needs it (columns, explode, leaves)"]
+    errors = []
+    mapped = rule.get("columns") or {}
+    unknown = sorted(set(mapped) - set(columns))
+    if unknown:
+        errors.append(f"$.json.columns: not columns of the dataset: {unknown}")
+    needed = [spec["split_column"]] + ([] if rule.get("leaves") else [spec["key_column"], spec["value_column"]])
+    missing = [c for c in needed if c not in mapped]
+    if missing:
+        errors.append(f"$.json.columns: must map {missing}")
+    if rule.get("leaves") and ({spec["key_column"], spec["value_column"]} & set(mapped)):
+        errors.append("$.json: leaves fills the key and value columns; do not map them in columns")
+    paths = [*mapped.values(), rule.get("leaves") or ""]
+    if any(p.startswith("@") for p in paths) and not rule.get("explode"):
+        errors.append("$.json: @ paths need explode")
+    if (rule.get("explode") or "$").startswith("@"):
+        errors.append("$.json.explode: a path in the record ($...)")
+    return errors
+
+
 def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) -> None:
     """Raise SpecError listing every problem (schema and cross-field)."""
     schema = schema or load_schema()
@@ -163,6 +190,7 @@ def validate_spec(spec: dict[str, Any], schema: dict[str, Any] | None = None) ->
         if unknown:
             errors.append(f"$.rename: renames to columns the dataset does not have: {unknown}")
         errors += quality_rule_errors(spec.get("quality_rules", []), cols)
+        errors += json_rule_errors(spec, cols)
         errors.extend(analyst_group_errors(spec))
     if errors:
         name = spec.get("name", "<unnamed>") if isinstance(spec, dict) else "<unnamed>"
@@ -231,6 +259,8 @@ class DatasetSpec:
     keep_extra_columns: bool = False
     # Data-quality rules (lakepipe.quality), severity filled in.
     quality_rules: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    format: str = "csv"
+    json: dict[str, Any] | None = field(default=None, hash=False)  # format json: lakepipe.jsonsource
 
     @property
     def data_columns(self) -> tuple[str, ...]:
@@ -263,6 +293,8 @@ class DatasetSpec:
             "rename": dict(self.rename),
             "keep_extra_columns": self.keep_extra_columns,
             "quality_rules": [dict(r) for r in self.quality_rules],
+            "format": self.format,
+            "json": copy.deepcopy(self.json),
         }
 
 
@@ -303,6 +335,8 @@ def parse_spec(raw: dict[str, Any] | str) -> DatasetSpec:
         rename=dict(full["rename"]),
         keep_extra_columns=full["keep_extra_columns"],
         quality_rules=tuple({**r, "severity": r.get("severity") or "error"} for r in full["quality_rules"]),
+        format=full["format"],
+        json=full["json"],
     )
 
 

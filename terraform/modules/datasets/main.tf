@@ -52,6 +52,13 @@ locals {
       min      = try(r.min, null)
       max      = try(r.max, null)
     }]
+    # format json: how a nested record becomes rows (lakepipe.jsonsource); null for csv.
+    format = s.format
+    json = s.json == null ? null : {
+      columns = tomap({ for column, path in try(s.json.columns, {}) : column => path })
+      explode = try(s.json.explode, null)
+      leaves  = try(s.json.leaves, null)
+    }
   }]
 
   unknown_fields = flatten([for f, s in local.raw_specs : [for k in keys(s) : "${f}: ${k}" if !contains(keys(local.properties), k)]])
@@ -63,6 +70,10 @@ locals {
     s.view_database == null ? [] : [for x in [s.view_database] : "${s.name}.view_database" if length(regexall(local.properties.view_database.pattern, x)) == 0],
     [for c in s.id_columns : "${s.name}.id_columns" if length(regexall(local.properties.id_columns.items.pattern, c)) == 0],
     contains(local.properties.target.enum, s.target) ? [] : ["${s.name}.target"],
+    contains(local.properties.format.enum, s.format) ? [] : ["${s.name}.format"],
+    (s.format == "json") == (s.json != null) ? [] : ["${s.name}.json (required for format json, only for it)"],
+    s.json == null ? [] : [for k in keys(s.json) : "${s.name}.json.${k} is unknown" if !contains(keys(local.properties.json.properties), k)],
+    s.json == null ? [] : [for p in concat(values(try(s.json.columns, {})), compact([try(s.json.explode, null), try(s.json.leaves, null)])) : "${s.name}.json path ${p}" if !can(regex(local.properties.json.properties.explode.pattern, p))],
     [for a, c in s.rename : "${s.name}.rename.${a}" if !can(regex(local.properties.rename.additionalProperties.pattern, c)) || !contains(concat([s.split_column, s.key_column, s.value_column], s.id_columns), c)],
     s.keep_extra_columns == true || s.keep_extra_columns == false ? [] : ["${s.name}.keep_extra_columns"],
   )])

@@ -72,6 +72,12 @@ variable "datasets" {
       min      = optional(number)
       max      = optional(number)
     })), [])
+    format = optional(string, "csv")
+    json = optional(object({
+      columns = optional(map(string), {})
+      explode = optional(string)
+      leaves  = optional(string)
+    }))
   }))
 
   validation {

@@ -189,3 +189,26 @@ run "a_regex_rule_without_a_pattern_is_rejected" {
   }
   expect_failures = [output.datasets]
 }
+
+run "json_format_and_its_rule" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/json_feed"
+  }
+  assert {
+    condition     = output.by_name["entities"].format == "csv" && output.by_name["entities"].json == null
+    error_message = "A spec without format is csv and has no json rule."
+  }
+  assert {
+    condition     = output.by_name["feed"].format == "json" && output.by_name["feed"].json.explode == "$.figures" && output.by_name["feed"].json.columns["key"] == "@.metric" && output.by_name["feed"].json.leaves == null
+    error_message = "A json spec keeps its rule, unset fields null."
+  }
+}
+
+run "json_format_without_its_rule_is_rejected" {
+  command = plan
+  variables {
+    extra_datasets_dir = "tests/fixtures/json_bad"
+  }
+  expect_failures = [output.datasets]
+}
