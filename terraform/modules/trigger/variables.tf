@@ -72,6 +72,19 @@ variable "datasets" {
       min      = optional(number)
       max      = optional(number)
     })), [])
+    # The Lambda hands the whole spec to the jobs: every property of datasets/dataset.schema.json is listed
+    # here (an attribute missing from this type is dropped silently; tests/trigger.tftest.hcl checks).
+    # monitoring: read by lakepipe.spec's validation and modules/monitoring.
+    monitoring = optional(object({
+      max_reject_ratio       = optional(number)
+      expected_cadence_hours = optional(number)
+    }), {})
+    # read by the view job: values declared by analyst groups own their plain view names (lakepipe.naming)
+    analyst_groups = optional(list(object({
+      name             = string
+      split_values     = list(string)
+      excluded_columns = optional(list(string), [])
+    })), [])
     format = optional(string, "csv")
     json = optional(object({
       columns = optional(map(string), {})

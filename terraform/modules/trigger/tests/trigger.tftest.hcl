@@ -135,3 +135,17 @@ run "alarm_topic_must_be_an_sns_arn" {
 
   expect_failures = [var.alarm_topic_arn]
 }
+
+run "the_lambda_passes_every_spec_property_on" {
+  command = plan
+
+  assert {
+    # Terraform keeps only the attributes the variable's type lists: a new schema property missing there
+    # would never reach the jobs (the trigger puts DATASETS_JSON's spec in the execution input).
+    condition = (
+      toset(keys(jsondecode(local.datasets_json)[0])) ==
+      toset(keys(jsondecode(file("../../../datasets/dataset.schema.json")).properties))
+    )
+    error_message = "The trigger's datasets type must list every property of datasets/dataset.schema.json."
+  }
+}
