@@ -499,6 +499,7 @@ def estimate(
     per_run = transitions_per_run(asl)
     maintenance_transitions = 0
     if deployment.maintenance:
+        maintenance_asl = maintenance_asl or load_asl(MAINTENANCE_ASL_PATH)
         states = maintenance_asl["States"]
         maintenance_transitions = success_transitions(states, maintenance_asl["StartAt"], datasets)
     task, retrier = first_task_with_retry(asl)
@@ -793,8 +794,7 @@ def job_metrics() -> tuple[int, int]:
 
 def run(profile_path: Path) -> tuple[Estimate, str]:
     profile, deployment, prices, throughput = load(profile_path)
-    maintenance_asl = load_asl(MAINTENANCE_ASL_PATH) if deployment.maintenance else None
-    est = estimate(profile, deployment, prices, throughput, load_asl(), job_metrics(), maintenance_asl)
+    est = estimate(profile, deployment, prices, throughput, load_asl(), job_metrics())
     return est, render(est, profile, deployment, prices, profile_path)
 
 
