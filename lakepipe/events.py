@@ -10,7 +10,12 @@ from lakepipe.naming import execution_name
 from lakepipe.ordering import OrderError, SourceOrder
 from lakepipe.spec import DatasetSpec
 
-CSV_SUFFIXES = (".csv",)
+# Object key endings that start a run, per spec format (any letter case); `.gz` is read decompressed
+# (Spark picks the codec by extension, and the staged copy keeps the name).
+SUFFIXES = {
+    "csv": (".csv", ".csv.gz"),
+    "json": (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz"),
+}
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,10 @@ def decide(record: dict[str, Any], specs: list[DatasetSpec]) -> Decision:
         return Decision("skip", "folder placeholder object", obj=obj, dataset=spec)
     # The bucket notifications filter on the dataset prefix only (S3 suffix filters are case-sensitive),
     # so every other object under the prefix arrives here: skipped, not an error.
-    if not obj.key.lower().endswith(CSV_SUFFIXES):
-        return Decision("skip", "not a CSV object (the key does not end with .csv in any letter case)",
-                        obj=obj, dataset=spec)
+    suffixes = SUFFIXES[spec.format]
+    if not obj.key.lower().endswith(suffixes):
+        return Decision("skip", f"not a {spec.format.upper()} object (the key does not end with "
+                        f"{' or '.join(suffixes)} in any letter case)", obj=obj, dataset=spec)
     name = execution_name(spec.name, obj.bucket, obj.key, obj.version)
     return Decision(
         "start",

@@ -44,11 +44,23 @@ def test_skip_and_reject():
     assert decide(rec("elsewhere/a.csv"), SPECS).action == "skip"
     assert decide(rec("incoming/entities/a.csv", event="ObjectRemoved:Delete"), SPECS).action == "skip"
     # Prefix-only notifications deliver every key under a dataset prefix: non-CSV keys are skipped.
-    for key in ("incoming/entities/a.parquet", "incoming/entities/a.csv.gz", "incoming/entities/csv"):
+    for key in ("incoming/entities/a.parquet", "incoming/entities/a.gz", "incoming/entities/csv",
+                "incoming/entities/a.json"):
         r = decide(rec(key), SPECS)
         assert r.action == "skip" and "not a CSV" in r.reason and r.dataset is ENT, key
-    for key in ("incoming/entities/REPORT.CSV", "incoming/entities/report.Csv"):
+    for key in ("incoming/entities/REPORT.CSV", "incoming/entities/report.Csv", "incoming/entities/A/REPORT.CSV.GZ"):
         assert decide(rec(key), SPECS).action == "start", key
+
+
+def test_json_datasets_start_on_json_keys_only():
+    feed = parse_spec({"name": "feed", "raw_prefix": "incoming/feed/", "target": "glue", "database": "lake",
+                       "table": "feed", "format": "json",
+                       "json": {"leaves": "$.data", "columns": {"entity1": "$.id"}}})
+    for key in ("a.json", "a.JSONL", "a.ndjson", "a.json.gz", "a.jsonl.gz", "A.NDJSON.GZ"):
+        assert decide(rec("incoming/feed/" + key), [feed]).action == "start", key
+    for key in ("a.csv", "a.csv.gz", "a.gz", "a.json.zip"):
+        r = decide(rec("incoming/feed/" + key), [feed])
+        assert r.action == "skip" and "not a JSON object" in r.reason, key
     assert decide({"nope": 1}, SPECS).action == "reject"
     assert decide(rec("incoming/entities/a.csv", etag=""), SPECS).action == "reject"
 

@@ -70,13 +70,13 @@ def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplo
         record("incoming/unknown/x.csv"),
         # The notifications filter on the dataset prefix only, so any object under it arrives here.
         record("incoming/entities/notes.txt"),
-        record("incoming/entities/REPORT.CSV.gz"),
+        record("incoming/entities/REPORT.CSV.zip"),
         {"s3": {"bucket": {"name": "raw"}}},  # not an S3 object record
     ]}
     out = h.lambda_handler(event, Ctx())
     assert len(out["started"]) == 2 and len(out["duplicates"]) == 1
     assert [s["key"] for s in out["skipped"]] == ["incoming/unknown/x.csv", "incoming/entities/notes.txt",
-                                                  "incoming/entities/REPORT.CSV.gz"]
+                                                  "incoming/entities/REPORT.CSV.zip"]
     assert [r["record_index"] for r in out["rejected"]] == [6]
 
     ex = executions(sfn, arn)
@@ -99,7 +99,7 @@ def test_many_records_encoded_keys_duplicates_unknown_and_non_csv(trigger, caplo
     errors = [entry for entry in logs if entry["level"] == "ERROR"]
     assert [e["record_index"] for e in errors] == [6, 6] and "not an S3 notification record" in errors[0]["message"]
     non_csv = [entry for entry in logs if entry["message"].startswith("skipped: not a CSV object")]
-    assert [e["key"] for e in non_csv] == ["incoming/entities/notes.txt", "incoming/entities/REPORT.CSV.gz"] * 2
+    assert [e["key"] for e in non_csv] == ["incoming/entities/notes.txt", "incoming/entities/REPORT.CSV.zip"] * 2
     assert all(e["level"] == "INFO" and e["dataset"] == "entities" and e["service"] == "lakepipe-s3-trigger"
                for e in non_csv)
     assert any(entry["message"].startswith("skipped: object is outside") for entry in logs)
