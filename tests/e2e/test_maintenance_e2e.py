@@ -30,8 +30,11 @@ def _athena_rows(stack: DeployedStack, sql: str) -> list[list[str]]:
 
     state = wait_for(finished, 120, f"the query {sql!r}")
     assert state["State"] == "SUCCEEDED", state
-    rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"][1:]
-    return sorted([c.get("VarCharValue") for c in r["Data"]] for r in rows)
+    pages = athena.get_paginator("get_query_results").paginate(QueryExecutionId=qid)
+    rows = [r for page in pages for r in page["ResultSet"]["Rows"]][1:]  # the first page starts with the header
+    # NULL cells (e.g. a drift dataset's extra columns) sort first
+    return sorted(([c.get("VarCharValue") for c in r["Data"]] for r in rows),
+                  key=lambda row: [(v is not None, v or "") for v in row])
 
 
 def _glue_tables(stack: DeployedStack, database: str) -> dict[str, list[str]]:
