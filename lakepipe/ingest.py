@@ -308,7 +308,9 @@ def _classify(staged, spec: DatasetSpec, columns: list[str]):
     w = Window.partitionBy(*[F.col(c) for c in spec.natural_key], F.col("_lp_grp")).orderBy(
         F.col("_lp_block").desc(), F.col("_lp_idx").desc(), *[F.col(c).desc() for c in sub]
     )
-    value_c = F.col(spec.value_column)
+    # An exact repeat (duplicate_row) has the same value and the same kept extra columns as the winner.
+    extras = [c for c in columns if c not in spec.data_columns]
+    value_c = F.struct(spec.value_column, *extras) if extras else F.col(spec.value_column)
     # All three window functions in ONE select over the same spec: one shuffle, one sort, one
     # Window operator (a withColumn chain left projections between them: two Window operators).
     staged = staged.select("*", F.row_number().over(w).alias("_lp_rn"),
@@ -465,7 +467,7 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     # Only rows the MERGE would insert or update go into it: with copy-on-write, every data file
     # holding a matched key would otherwise be rewritten, and a re-load of the same file (or an
     # older file) would commit a snapshot with identical rows. Nothing changed -> no commit at all.
-    changes = ordering.changed_rows(spark, good, spec, table, ordered, split_values).localCheckpoint(eager=True)
+    changes = changed_rows(spark, good, spec, table, ordered, split_values, extra_columns).localCheckpoint(eager=True)
     changed = changes.count()
     if not changed:
         log.info("no new, changed or newer rows for %s; nothing to commit", table)
@@ -501,9 +503,41 @@ def ensure_extra_columns(spark, table: str, columns: tuple[str, ...]) -> list[st
     return missing
 
 
+def replace_condition(spec: DatasetSpec, ordered: bool, extra_columns: tuple[str, ...]):
+    """When a matched row takes the source's row: ordering.replace_condition, and for an unordered load also
+    when a kept extra column of the file differs (the MERGE writes them like the value, so a change in one
+    alone is a change). Ordered loads replace on a newer source whatever the values."""
+    from sqlglot import exp
+
+    condition = ordering.replace_condition(spec, ordered)
+    if ordered or not extra_columns:
+        return condition
+    differs = [exp.not_(exp.NullSafeEQ(this=exp.column(c, table="t", quoted=True),
+                                       expression=exp.column(c, table="s", quoted=True))) for c in extra_columns]
+    return exp.or_(condition, *differs)
+
+
+def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None,
+                 extra_columns: tuple[str, ...]):
+    """ordering.changed_rows with replace_condition: the rows of `good` the MERGE would insert or update
+    (a left anti join with the table's rows of the file's split values on "same key, not replaced")."""
+    from pyspark.sql import functions as F
+    from sqlglot import exp
+
+    if not extra_columns:
+        return ordering.changed_rows(spark, good, spec, table, ordered, split_values)
+    target = spark.table(table)
+    if split_values is not None:
+        target = target.where(F.col(spec.split_column).isin(split_values))
+    target = target.select(*spec.data_columns, *extra_columns, SOURCE_FILE, *ordering.SOURCE_ORDER_COLUMNS)
+    unchanged = exp.and_(ordering.key_match(spec), exp.not_(replace_condition(spec, ordered, extra_columns)))
+    return good.alias("s").join(target.alias("t"), on=F.expr(unchanged.sql(dialect="spark")), how="left_anti")
+
+
 def merge_sql(spec: DatasetSpec, table: str, view: str, ordered: bool, extra_columns: tuple[str, ...]) -> str:
-    """ordering.merge_sql, with the kept extra columns also updated and inserted (edited as a sqlglot tree,
-    so the names are quoted like every other)."""
+    """ordering.merge_sql, with the kept extra columns also updated and inserted and taking part in the
+    matched row's condition (replace_condition); edited as a sqlglot tree, so the names are quoted like
+    every other."""
     import sqlglot
     from sqlglot import exp
 
@@ -513,6 +547,8 @@ def merge_sql(spec: DatasetSpec, table: str, view: str, ordered: bool, extra_col
     merge = sqlglot.parse_one(text, read="spark")
     for when in merge.find_all(exp.When):
         then = when.args["then"]
+        if isinstance(then, exp.Update):
+            when.set("condition", replace_condition(spec, ordered, extra_columns))
         for c in extra_columns:
             if isinstance(then, exp.Update):
                 then.append("expressions", exp.EQ(this=exp.column(c, table="t", quoted=True),

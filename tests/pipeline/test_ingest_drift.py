@@ -69,3 +69,27 @@ def test_keep_extra_columns_and_rename_across_loads(spark, tmp_path):
             for r in spark.table(table).select("key", "value", "unit", "comment_free_text").collect()}
     assert rows == {"k1": ("100", "EUR", None), "k2": ("20", "GBP", "changed"), "k3": ("3", "CHF", "new"),
                     "k4": ("4", None, None)}
+
+
+def test_a_change_in_a_kept_extra_column_alone_updates_the_row(spark, tmp_path):
+    """keep_extra_columns: a re-load whose only change is in an extra column (same value) updates the row;
+    the same file twice changes nothing; a line differing from a later one of its key only in an extra
+    column is a duplicate_key (not an exact repeat)."""
+    spec = spec_for("entities_drift_extra_only", keep_extra_columns=True)
+    table = f"{CATALOG}.lake.entities_drift_extra_only"
+    header = "entity1,entity2,entity3,entity4,key,value,unit\n"
+    ingest(spark, spec, write(tmp_path / "1.csv", header + "A,b,c,d,k1,1,EUR\nA,b,c,d,k2,2,EUR\n"), "run-e1",
+           tmp_path)
+    changed = write(tmp_path / "2.csv", header + "A,b,c,d,k1,1,USD\nA,b,c,d,k2,2,EUR\n"
+                                                 "A,b,c,d,k3,3,CHF\nA,b,c,d,k3,3,GBP\n")
+    snaps = snapshot_ids(spark, table)
+    res = ingest(spark, spec, changed, "run-e2", tmp_path)
+    assert res.rows_changed == 2 and len(snapshot_ids(spark, table)) == len(snaps) + 1  # k1 updated, k3 new
+    assert res.rejects_by_reason == {"duplicate_key": 1}
+    rows = {r["key"]: (r["value"], r["unit"], r["lakepipe_run_id"])
+            for r in spark.table(table).select("key", "value", "unit", "lakepipe_run_id").collect()}
+    assert rows == {"k1": ("1", "USD", "run-e2"), "k2": ("2", "EUR", "run-e1"), "k3": ("3", "GBP", "run-e2")}
+
+    snaps = snapshot_ids(spark, table)
+    res = ingest(spark, spec, changed, "run-e3", tmp_path)  # the same file again: nothing to commit
+    assert res.rows_changed == 0 and snapshot_ids(spark, table) == snaps
