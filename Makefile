@@ -34,13 +34,31 @@ lint: venv ## ruff over all Python
 
 include $(sort $(wildcard mk/*.mk))
 
-# Cheap and fast first, so a broken change fails in seconds; anything not listed runs last.
-TEST_ORDER := lint test-unit tf-check test-localcloud test-spark test-e2e
-TEST_RUN := $(foreach t,$(TEST_ORDER),$(filter $(t),lint $(TEST_TARGETS))) $(filter-out $(TEST_ORDER),$(TEST_TARGETS))
+# `make test` runs two lanes at once (make -j2; each step's output is printed whole when the step ends).
+# The heavy lane holds the JVM suites, one after another (each takes /tmp/lakepipe-heavy.lock: the machine has
+# 2 cores). The light lane runs the checks that need no Spark beside it, on the CPU the heavy lane leaves idle
+# (terraform's waits, polling), cheapest first, so a broken change shows its failure within a minute.
+# Every target in TEST_TARGETS (appended by mk/*.mk) must be in a lane.
+LIGHT_LANE := lint test-unit tf-check test-localcloud-endpoint
+HEAVY_LANE := test-localcloud-spark test-spark test-e2e
+$(if $(filter-out $(LIGHT_LANE) $(HEAVY_LANE),$(TEST_TARGETS)),\
+  $(error test targets in no lane of make test: $(filter-out $(LIGHT_LANE) $(HEAVY_LANE),$(TEST_TARGETS))))
+TEST_STEPS := $(addprefix test-step/,$(LIGHT_LANE) $(HEAVY_LANE))
 
-test: ## run every test (lint, unit, terraform, spark, local endpoint, end to end)
-	@for t in $(TEST_RUN); do echo "== make $$t"; $(MAKE) --no-print-directory $$t || exit 1; done
-	@echo "make test: all of [$(TEST_RUN)] passed"
+# Each step of a lane waits for the one before it.
+define lane_order
+$(if $(word 2,$(1)),$(eval test-step/$(word 2,$(1)): | test-step/$(word 1,$(1)))$(call lane_order,$(wordlist 2,$(words $(1)),$(1))))
+endef
+$(call lane_order,$(LIGHT_LANE))
+$(call lane_order,$(HEAVY_LANE))
+
+.PHONY: $(TEST_STEPS)
+$(TEST_STEPS): test-step/%:
+	@echo "== make $*"; start=$$SECONDS; $(MAKE) --no-print-directory $*; echo "== make $*: passed in $$((SECONDS - start)) s"
+
+test: venv spark-runtime package tf-cli-config checkov-venv ## run every test (lint, unit, terraform, spark, local endpoint, end to end)
+	@start=$$SECONDS; $(MAKE) --no-print-directory -j2 --output-sync=target $(TEST_STEPS); \
+	  echo "make test: all of [$(LIGHT_LANE)] and [$(HEAVY_LANE)] passed in $$((SECONDS - start)) s"
 
 clean: ## remove build outputs and caches (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache

@@ -1,4 +1,4 @@
-"""Table maintenance in local Spark: 30 loads into one dataset through lakepipe's load function (each with its
+"""Table maintenance in local Spark: 12 loads into one dataset through lakepipe's load function (each with its
 ledger entry), then lakepipe.maintenance's job entry, in-process. Data files per partition come back to one,
 snapshots older than the retention are gone (their files deleted), an orphan file is removed, every file left
 on disk is referenced, a merge-on-read side table's position deletes are rewritten, another dataset's table in
@@ -20,7 +20,7 @@ from lakepipe.spec import parse_spec
 from .conftest import CATALOG, REGION
 from .helpers import rows_sorted, write_csv
 
-LOADS = 30
+LOADS = 12  # every partition gets many more small files than lakepipe.maintenance.MIN_INPUT_FILES
 SPEC = parse_spec({"name": "maint", "raw_prefix": "incoming/maint/", "database": "lake", "table": "maint_events"})
 OTHER = "maint_events_other"  # another dataset's table in the same database: not maint_events' side table
 HEADER = ["entity1", "entity2", "entity3", "entity4", "key", "value"]
@@ -96,7 +96,7 @@ def test_dataset_tables_are_listed_not_hard_coded():
     assert dataset_tables(names, OTHER, ["maint_events"]) == [OTHER, OTHER + "_ledger"]
 
 
-def test_maintenance_after_30_loads_bounds_files_and_snapshots_and_keeps_contents(spark, s3, aws_env, tmp_path,
+def test_maintenance_after_12_loads_bounds_files_and_snapshots_and_keeps_contents(spark, s3, aws_env, tmp_path,
                                                                                   monkeypatch):
     names = (SPEC.table, SPEC.table + ledger.SUFFIX, SPEC.table + "_quality", OTHER)
     for name in names:

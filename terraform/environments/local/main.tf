@@ -51,11 +51,15 @@ module "stack" {
 
   # Disposable and small: everything force-destroyed, short retention, a tiny Athena scan limit.
   force_destroy                  = true
-  max_concurrent_runs            = 2
   job_timeout_minutes            = 15
   log_retention_days             = 1
   raw_retention_days             = 31
   bytes_scanned_cutoff_per_query = 10485760 # 10 MiB
+
+  # prod's value: runs past the endpoint's LOCALCLOUD_GLUE_WORKERS drivers wait in STARTING for one (as AWS
+  # runs wait for capacity) instead of sleeping in the state machine's capacity backoff; a burst of more files
+  # than this still exercises ConcurrentRunsExceeded and that backoff.
+  max_concurrent_runs = 10
 
   analyst_principals = [aws_iam_role.analyst.arn]
   analyst_role_names = [aws_iam_role.analyst.name]
