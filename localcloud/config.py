@@ -6,6 +6,9 @@ LOCALCLOUD_GLUE_RUNNER  "module:function" replacing localcloud.glue.runner.run_g
 LOCALCLOUD_GLUE_WORKERS how many Glue job runs execute at once (default 2; queued runs stay STARTING); also how
                      many warm Spark drivers the local Glue executor keeps (localcloud/glue/pool.py)
 LOCALCLOUD_GLUE_WARM `on` (default): Glue runs reuse warm drivers; `off`: one new driver process (and JVM) per run
+LOCALCLOUD_GLUE_PREWARM `on` (default): CreateJob/UpdateJob start (up to LOCALCLOUD_GLUE_WORKERS) warm drivers for
+                     the job before its first run, each warmed up with a small built-in workload; `off`: drivers
+                     start with the runs that need them
 LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY seconds between retries of a failed asynchronous invocation (default 1)
 LOCALCLOUD_IAM       `on` (default): identity policies are evaluated on every request not signed with an admin
                      key; `off`: nothing is evaluated (debugging)
@@ -31,6 +34,7 @@ class Settings:
     glue_workers: int
     lambda_async_retry_delay: float
     glue_warm: bool = True
+    glue_prewarm: bool = True
     iam_enabled: bool = True
     iam_admin_keys: frozenset[str] = frozenset({"test", "testing"})
 
@@ -58,6 +62,7 @@ def load() -> Settings:
         glue_runner=os.environ.get("LOCALCLOUD_GLUE_RUNNER", "localcloud.glue.runner:run_glue_script"),
         glue_workers=max(1, int(os.environ.get("LOCALCLOUD_GLUE_WORKERS", "2"))),
         glue_warm=_on_off("LOCALCLOUD_GLUE_WARM", os.environ.get("LOCALCLOUD_GLUE_WARM", "on")),
+        glue_prewarm=_on_off("LOCALCLOUD_GLUE_PREWARM", os.environ.get("LOCALCLOUD_GLUE_PREWARM", "on")),
         lambda_async_retry_delay=float(os.environ.get("LOCALCLOUD_LAMBDA_ASYNC_RETRY_DELAY", "1")),
         iam_enabled=_on_off("LOCALCLOUD_IAM", os.environ.get("LOCALCLOUD_IAM", "on")),
         iam_admin_keys=frozenset(k.strip() for k in os.environ.get("LOCALCLOUD_IAM_ADMIN_KEYS", "test,testing").split(",")

@@ -4,7 +4,10 @@ The runner is `localcloud.glue.runner.run_glue_script(script_location, arguments
 timeout_s, log_path) -> GlueRunResult(state, error_message, started_on, completed_on)`; LOCALCLOUD_GLUE_RUNNER
 ("module:function") replaces it (tests use fakes). At most LOCALCLOUD_GLUE_WORKERS runs execute at once;
 the others wait in STARTING, as runs waiting for capacity do on AWS. The runner runs each job script in one of
-as many warm Spark drivers (localcloud/glue/pool.py); `shutdown()` stops them.
+as many warm Spark drivers (localcloud/glue/pool.py); `shutdown()` stops them. `prewarm(job)` (CreateJob,
+UpdateJob) has the runner start drivers for the job before its first run, when the runner's module offers
+`prewarm_job` (the real runner does; test fakes do not), the drivers are warm (LOCALCLOUD_GLUE_WARM) and
+LOCALCLOUD_GLUE_PREWARM is on.
 
 With IAM enforcement on, the run executes as the job's Role: Glue assumes it (trust: glue.amazonaws.com,
 aws:SourceAccount/aws:SourceArn = the job) and the runner receives the credentials (`credentials`), which the
@@ -69,6 +72,32 @@ def shutdown() -> None:
     from localcloud.glue import pool
 
     pool.shutdown_shared()
+
+
+def prewarm(job: Any) -> threading.Thread | None:
+    """Start pre-warming drivers for ``job`` in the background; the thread doing it, or None when off."""
+    settings = config.current()
+    if not (settings.glue_prewarm and settings.glue_warm):
+        return None
+    module_name = settings.glue_runner.partition(":")[0]
+    try:
+        prewarm_job = getattr(importlib.import_module(module_name), "prewarm_job", None)
+    except ImportError:
+        return None
+    if prewarm_job is None:
+        return None
+    arguments = {**(job.default_arguments or {}), **(job.non_overridable_arguments or {})}
+
+    def start() -> None:
+        try:
+            prewarm_job(arguments, endpoint_url=settings.endpoint_url, state_dir=settings.state_dir / "glue",
+                        region=job.backend.region_name, count=settings.glue_workers)
+        except Exception:
+            log.exception("glue job %s: could not pre-warm its drivers", job.name)
+
+    thread = threading.Thread(target=start, name=f"glue-prewarm-{job.name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _execute(job: Any, run: Any) -> None:

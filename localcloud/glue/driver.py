@@ -10,6 +10,8 @@ Two modes, one code path per run (``run_in_session``):
   runtime settings (its catalogs, its S3 mirror, its ``spark.sql.*`` --conf keys, ``spec["session_conf"]``). Everything a
   run changes in the shared JVM or in this Python process is undone after it (``RunScope``); a run that
   leaves the driver unusable (stopped context, dead JVM, threads still running) retires the worker.
+  A build with ``warm_up`` (a pre-warmed worker, pool.prewarm) first runs ``warm_up`` in a throwaway session;
+  a request arriving meanwhile interrupts it.
 
 A run's outcome goes to ``spec["result_path"]`` as JSON: ``{"state", "error_message", "timings",
 "spark_app_id"}`` (the runner writes back to Glue the commits of that application during the run).
@@ -22,6 +24,7 @@ import json
 import logging
 import os
 import runpy
+import select
 import shutil
 import signal
 import sys
@@ -35,6 +38,12 @@ from pathlib import Path
 MAX_ERROR_MESSAGE = 2048
 # Written to stderr after each warm run; the pool routes the worker's output to the run's log up to it.
 RUN_END_MARKER = "\x00localcloud-glue-run-end"
+# Written to stderr, with the warm-up's outcome as JSON, when a pre-warmed worker's warm-up has ended.
+WARMUP_END_MARKER = "\x00localcloud-glue-warmup-end"
+WARMUP_CATALOG = "localcloud_warmup"
+WARMUP_BUCKET = "localcloud-warmup"
+# Rows in the shape of a feed: duplicate keys (the last wins), three split values.
+WARMUP_CSV = "".join(["id,split,value\n"] + [f"k{i % 40},s{i % 3},v{i}\n" for i in range(120)])
 DRIVER_APP_NAME = "localcloud-glue-driver"
 # A fresh Python worker (forked from PySpark's daemon) per task: a reused worker keeps the modules an
 # earlier run's UDFs imported, so a changed --extra-py-files zip would not be used.
@@ -332,6 +341,89 @@ def reset_shared_state(root, session) -> None:
     _close_iceberg_catalogs(session)
 
 
+def _warm_up_steps(spark) -> list:
+    """What the first run of a job would otherwise pay class loading and the JIT for: the ingest's shapes
+    (text read through the S3 mirror, a last-wins window, a JSON write, an Iceberg create, MERGE INTO, a
+    metadata table) and the view job's (an Iceberg view), in the throwaway catalog WARMUP_CATALOG."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    table, source, state = f"{WARMUP_CATALOG}.db.entities", "localcloud_warmup_source", {}
+
+    def parse():
+        cells = F.split("value", ",")
+        rows = (spark.read.text(f"s3://{WARMUP_BUCKET}/in/").filter(~F.col("value").startswith("id,"))
+                .select(cells[0].alias("id"), cells[1].alias("split"), cells[2].alias("value"),
+                        F.monotonically_increasing_id().alias("line")))
+        last = Window.partitionBy("id").orderBy(F.col("line").desc())
+        state["good"] = (rows.withColumn("n", F.row_number().over(last)).filter("n = 1").drop("n")
+                         .localCheckpoint(eager=True))
+
+    def write_json():
+        state["good"].filter("split = 's0'").coalesce(1).write.mode("overwrite").json(f"s3://{WARMUP_BUCKET}/out/")
+
+    def create():
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {WARMUP_CATALOG}.db")
+        (state["good"].writeTo(table).using("iceberg").partitionedBy(F.col("split"))
+         .tableProperty("write.distribution-mode", "hash").tableProperty("write.parquet.compression-codec", "zstd")
+         .create())
+
+    def merge():
+        state["good"].withColumn("value", F.concat("value", F.lit("+"))).createOrReplaceTempView(source)
+        spark.sql(f"MERGE INTO {table} t USING {source} s ON t.id = s.id AND t.split = s.split "
+                  "WHEN MATCHED AND t.value <> s.value THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+
+    def query():
+        spark.sql(f"SELECT split, count(*), max(value) FROM {table} GROUP BY split ORDER BY split").collect()
+        spark.sql(f"SELECT snapshot_id FROM {table}.snapshots").collect()
+
+    def view():
+        spark.sql(f"CREATE VIEW {WARMUP_CATALOG}.db.v AS SELECT id, value FROM {table} WHERE split = 's1'")
+        spark.sql(f"SELECT count(*) FROM {WARMUP_CATALOG}.db.v").collect()
+        spark.sql(f"DROP VIEW {WARMUP_CATALOG}.db.v")
+
+    def drop():
+        spark.sql(f"DROP TABLE {table} PURGE")
+
+    return [parse, write_json, create, merge, query, view, drop]
+
+
+def warm_up(root, static_sql_keys, interrupted: threading.Event, scratch: Path) -> dict:
+    """Run _warm_up_steps in a throwaway session (its own catalog and S3 mirror under ``scratch``), stopping
+    before the next step once ``interrupted`` is set (a run's request arrived; its Spark jobs are cancelled
+    then). Leaves what a run leaves: reset_shared_state. Returns {outcome, seconds}; never raises."""
+    t0 = time.monotonic()
+    session, outcome = None, "done"
+    try:
+        (scratch / "s3" / WARMUP_BUCKET / "in").mkdir(parents=True, exist_ok=True)
+        (scratch / "s3" / WARMUP_BUCKET / "in" / "data.csv").write_text(WARMUP_CSV)
+        session = new_run_session(root, {"catalogs": {WARMUP_CATALOG: str(scratch / "catalog")},
+                                         "mirror_dir": str(scratch / "s3")}, static_sql_keys)
+        for step in _warm_up_steps(session):
+            if interrupted.is_set():
+                outcome = f"interrupted by a run before {step.__name__}"
+                break
+            step()
+    except Exception as e:  # noqa: BLE001 - a warm-up that fails (or is cancelled) only warmed less
+        outcome = "interrupted by a run" if interrupted.is_set() else f"failed: {type(e).__name__}"
+        if not interrupted.is_set():
+            traceback.print_exc()
+    if session is not None:
+        reset_shared_state(root, session)  # raises: the worker is not clean, serve() ends it
+    _activate(root)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"outcome": outcome, "seconds": round(time.monotonic() - t0, 2)}
+
+
+def _interrupt_on_request(request_fd: int, root, interrupted: threading.Event, done: threading.Event) -> None:
+    """Set ``interrupted`` and cancel the warm-up's Spark jobs as soon as a request is waiting."""
+    while not done.is_set():
+        if select.select([request_fd], [], [], 0.2)[0]:  # 0.2 s: how long a finished warm-up waits for it
+            interrupted.set()
+            root.sparkContext.cancelAllJobs()
+            return
+
+
 def run_in_session(root, spec: dict, static_sql_keys, *, warm: bool, env: dict | None = None,
                    cwd: str | None = None) -> dict:
     """Run the job script of ``spec`` in a fresh session of ``root``'s SparkContext; never raises."""
@@ -468,6 +560,23 @@ def serve(request_fd: int, reply_fd: int) -> int:
         return 1
     reply({"ready": True, "pid": os.getpid(), "static_sql_keys": sorted(static_sql_keys), "signature": signature,
            "start_s": round(time.monotonic() - t0, 2)})
+    if build.get("warm_up"):  # a pre-warmed worker (pool.prewarm): a run may already be on its way
+        interrupted, done = threading.Event(), threading.Event()
+        watcher = threading.Thread(target=_interrupt_on_request, args=(requests.fileno(), root, interrupted, done),
+                                   name="warm-up-interrupt", daemon=True)
+        watcher.start()
+        try:
+            warmed = warm_up(root, static_sql_keys, interrupted, Path.cwd() / "warm-up")
+        except Exception as e:  # noqa: BLE001 - the reset after it failed: serve no run on this driver
+            traceback.print_exc()
+            warmed = {"outcome": f"the driver could not be reset after the warm-up: {type(e).__name__}"}
+        done.set()
+        watcher.join()
+        _say(f"warm-up {warmed['outcome']}" + (f" ({warmed['seconds']} s)" if "seconds" in warmed else ""))
+        print(f"{WARMUP_END_MARKER} {json.dumps(warmed)}", file=sys.stderr, flush=True)
+        if "seconds" not in warmed:
+            root.stop()
+            return 1
     for runs, line in enumerate(requests, start=1):
         msg = json.loads(line)
         if msg.get("exit"):

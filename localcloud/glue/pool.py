@@ -6,6 +6,12 @@ spark.sql.extensions). A run goes to an idle worker with the same signature, els
 worker with another signature is retired when the pool is full); each run gets a fresh SparkSession there
 (driver.run_in_session). At most ``size`` runs execute at once, one per worker.
 
+``prewarm(build, env)`` (the endpoint's CreateJob/UpdateJob, unless LOCALCLOUD_GLUE_PREWARM=0) starts idle workers
+for a job's static settings before its first run, one after another, each running the driver's built-in
+warm-up (class loading, JIT) in a throwaway session. A run takes such a worker as soon as it is ready: its
+request interrupts a warm-up still in progress; a run that fits a pre-warmed worker still starting waits for
+it rather than starting another JVM beside it.
+
 ``warm=False`` (LOCALCLOUD_GLUE_WARM=0) is the cold mode: one ``python -m localcloud.glue.driver spec.json``
 process per run, as before the pool.
 
@@ -38,6 +44,8 @@ log = logging.getLogger("localcloud.glue.pool")
 
 KILL_GRACE_S = 10
 MARKER_WAIT_S = 10
+PREWARM_START_S = 300  # a pre-warmed driver that is not ready by then is killed
+PREWARM_WAIT_S = 300  # the next pre-warmed driver starts when the previous one's warm-up ended, or after this
 # The job role's credentials reach a run through its own environment, never through a worker's start
 # environment (which the JVM and PySpark's Python workers keep).
 RUN_ONLY_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -84,6 +92,12 @@ def _driver_env(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in RUN_ONLY_ENV}
 
 
+def _build(spec: dict) -> dict:
+    """The part of a run spec a driver is built from (the build request of driver.serve)."""
+    return {"jars": [str(j) for j in spec.get("jars", [])],
+            "spark_conf": {k: str(v) for k, v in spec.get("spark_conf", {}).items()}}
+
+
 def _read_result(spec: dict) -> dict | None:
     try:
         return json.loads(Path(spec["result_path"]).read_text())
@@ -94,7 +108,8 @@ def _read_result(spec: dict) -> dict | None:
 class _Worker:
     """One warm driver process; its stdout/stderr (JVM included) go to the log of the run it serves."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], build: dict):
+        self.build = build
         self.scratch = Path(tempfile.mkdtemp(prefix="localcloud-glue-driver-"))  # the JVM's working dir
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
@@ -108,9 +123,12 @@ class _Worker:
         self.pid = self.proc.pid
         self.requests = os.fdopen(self._req_w, "w", encoding="utf-8")
         self.replies = os.fdopen(self._rep_r, "rb", buffering=0)  # select() sees every byte
-        self.signature: dict | None = None
+        self.signature: dict | None = None  # set when ready
         self.runs = 0
         self.busy = True
+        self.prewarmed = False  # started by DriverPool.prewarm, not by a run
+        self.warm_up: dict | None = None  # {outcome, seconds} of a pre-warmed worker's warm-up, once ended
+        self.warmed = threading.Event()  # its warm-up ended (or the process did)
         self._sink: IO[str] | None = None
         self._sink_lock = threading.Lock()
         self._marker = threading.Event()
@@ -120,12 +138,19 @@ class _Worker:
     def _pump(self) -> None:
         # Imported here, not with this module: the package imports the pool, and `-m localcloud.glue.driver`
         # must be the first to load the driver module.
-        from localcloud.glue.driver import RUN_END_MARKER
+        from localcloud.glue.driver import RUN_END_MARKER, WARMUP_END_MARKER
 
-        marker = RUN_END_MARKER.encode()
+        marker, warmed = RUN_END_MARKER.encode(), WARMUP_END_MARKER.encode() + b" "
         for raw in iter(self.proc.stdout.readline, b""):
             if raw.rstrip(b"\n") == marker:
                 self._marker.set()
+                continue
+            if raw.startswith(warmed):
+                try:
+                    self.warm_up = json.loads(raw[len(warmed):])
+                except ValueError:
+                    self.warm_up = {"outcome": raw[len(warmed):].decode("utf-8", "replace").strip()}
+                self.warmed.set()
                 continue
             text = raw.decode("utf-8", "replace")
             with self._sink_lock:
@@ -135,6 +160,7 @@ class _Worker:
                 else:
                     log.info("glue driver %s: %s", self.pid, text.rstrip("\n"))
         self._marker.set()
+        self.warmed.set()
 
     def attach(self, sink: IO[str]) -> None:
         self._marker.clear()
@@ -210,9 +236,22 @@ class DriverPool:
         return self._run_warm(spec, spec_path, env=env, cwd=cwd, log_file=log_file, deadline=deadline)
 
     def workers(self) -> list[dict]:
-        """pid, runs and busy of each live worker (tests, diagnostics)."""
+        """pid, runs, busy and (pre-warmed ones) the warm-up's {outcome, seconds} of each live worker (tests,
+        diagnostics)."""
         with self._cond:
-            return [{"pid": w.pid, "runs": w.runs, "busy": w.busy} for w in self._workers]
+            return [{"pid": w.pid, "runs": w.runs, "busy": w.busy, "warm_up": w.warm_up} for w in self._workers]
+
+    def prewarm(self, build: dict, env: dict[str, str], count: int | None = None) -> threading.Thread | None:
+        """Start, in the background and one after another, idle workers built with ``build`` (a run spec's
+        ``jars`` and ``spark_conf``) until ``count`` (default: the pool's size) workers fit it or the pool is
+        full. ``env``: the start environment, as a run's (run-only credentials are dropped). Returns the
+        thread doing it (None in cold mode)."""
+        if not self.warm:
+            return None
+        thread = threading.Thread(target=self._prewarm, args=(_build(build), env, count or self.size),
+                                  name="glue-driver-prewarm", daemon=True)
+        thread.start()
+        return thread
 
     def shutdown(self) -> None:
         """Stop every worker (idle ones are asked to exit first) and refuse new runs."""
@@ -258,6 +297,49 @@ class DriverPool:
                 self._running -= 1
                 self._cond.notify_all()
 
+    # ---- pre-warming -------------------------------------------------------------------------------
+
+    def _fits(self, worker: _Worker, spec: dict) -> bool:
+        """Whether worker (ready or not) is built with the static settings spec needs."""
+        from localcloud.glue.driver import build_signature
+
+        if self._static_sql_keys is None:  # no worker reported Spark's static keys yet: equal builds fit
+            return worker.build == _build(spec)
+        return build_signature(worker.build, self._static_sql_keys) == build_signature(spec, self._static_sql_keys)
+
+    def _prewarm(self, build: dict, env: dict[str, str], count: int) -> None:
+        for _ in range(count):
+            with self._cond:
+                if (self._closed or sum(self._fits(w, build) for w in self._workers) >= count
+                        or len(self._workers) + self._starting >= self.size):
+                    return
+                # In the pool at once (busy, no signature): a run that fits waits for it (_acquire).
+                worker = _Worker(env, build)
+                worker.prewarmed = True
+                self._workers.append(worker)
+            log.info("glue driver %s: pre-warming for %s", worker.pid, json.dumps(build["spark_conf"]))
+            try:
+                worker.send({**build, "warm_up": True})
+                ready = worker.receive(time.monotonic() + PREWARM_START_S)
+            except (OSError, TimeoutError):
+                ready = None
+            with self._cond:
+                ok = bool(ready and ready.get("ready")) and not self._closed and worker in self._workers
+                if ok:
+                    worker.signature = ready["signature"]
+                    self._static_sql_keys = frozenset(ready["static_sql_keys"])
+                    worker.busy = False
+                elif worker in self._workers:
+                    self._workers.remove(worker)
+                self._cond.notify_all()
+            if not ok:
+                log.warning("glue driver %s: pre-warming failed: %s", worker.pid,
+                            (ready or {}).get("error_message") or "the driver did not start")
+                worker.kill()
+                return
+            # 2 cores: the next JVM starts once this warm-up is over (or a run took the driver).
+            worker.warmed.wait(PREWARM_WAIT_S)
+
     # ---- warm mode ----------------------------------------------------------------------------------
 
     def _acquire(self, spec: dict, deadline: float) -> tuple[_Worker | None, bool]:
@@ -275,6 +357,11 @@ class DriverPool:
                         if w.signature == wanted:
                             w.busy = True
                             return w, False
+                # A pre-warmed worker that fits is starting: it will be ready sooner than a new one.
+                if any(w.prewarmed and w.signature is None and self._fits(w, spec) for w in self._workers):
+                    if not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                        raise TimeoutError
+                    continue
                 if len(self._workers) + self._starting < self.size:
                     self._starting += 1
                     return None, True
@@ -300,9 +387,9 @@ class DriverPool:
         """A new worker built for spec (its start-up output goes to this run's log); joins the pool."""
         worker = None
         try:
-            worker = _Worker(env)
+            worker = _Worker(env, _build(spec))
             worker.attach(log_file)
-            worker.send({k: spec[k] for k in ("jars", "spark_conf") if k in spec})
+            worker.send(worker.build)
             ready = worker.receive(deadline)
         except BaseException:
             with self._cond:

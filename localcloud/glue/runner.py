@@ -12,10 +12,14 @@ tests) the endpoint's admin keys are used.
 The job script runs in a driver process of localcloud.glue.pool (its own process group and JVM, warm
 across runs, or one per run with LOCALCLOUD_GLUE_WARM=0), so a crashing or hanging job never takes the
 endpoint down and a timeout can kill its driver whole.
+
+``prewarm_job(arguments, ...)`` (the endpoint's CreateJob/UpdateJob) has the pool start drivers built the way
+that job's runs need them (``driver_build``), before its first run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -29,7 +33,7 @@ from urllib.parse import urlparse
 
 from localcloud.glue import catalog_sync, faults
 from localcloud.glue import pool as glue_pool
-from localcloud.glue.conf import parse_conf_argument, repoint
+from localcloud.glue.conf import ParsedConf, parse_conf_argument, repoint
 from localcloud.glue.s3sync import Mirror, read_journal, s3_uris
 
 DEFAULT_REGION = "us-east-1"
@@ -96,6 +100,37 @@ def _fetch(location: str, dest_dir: Path, s3) -> Path:
 
 def _fetch_list(value: str | None, dest_dir: Path, s3) -> list[Path]:
     return [_fetch(v.strip(), dest_dir, s3) for v in (value or "").split(",") if v.strip()]
+
+
+def _fetch_jars(value: str | None, state_dir: Path, s3) -> list[Path]:
+    """--extra-jars as local files; jars from S3 are stored by content under <state_dir>/jars, so every run
+    of a job (and its pre-warmed drivers) names the same files: the driver's build signature holds them."""
+    jars = []
+    for v in (value or "").split(","):
+        if not v.strip():
+            continue
+        if urlparse(v.strip()).scheme not in ("s3", "s3a", "s3n"):
+            jars.append(_fetch(v.strip(), state_dir, s3))
+            continue
+        fetched = _fetch(v.strip(), state_dir / "jars" / f"incoming-{secrets.token_hex(8)}", s3)
+        digest = hashlib.sha256(fetched.read_bytes()).hexdigest()[:16]
+        stored = state_dir / "jars" / digest / fetched.name
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(fetched, stored)
+        shutil.rmtree(fetched.parent, ignore_errors=True)
+        jars.append(stored)
+    return jars
+
+
+def job_conf(args: dict[str, str]) -> ParsedConf:
+    """The job's --conf as a local driver takes it (AWS-backed catalogs re-pointed, AWS-only keys dropped)."""
+    return repoint(parse_conf_argument(args.get("--conf")))
+
+
+def driver_build(parsed: ParsedConf, jars: list[Path]) -> dict:
+    """What a driver's SparkContext is built from: the run spec's ``jars`` and ``spark_conf`` (the driver
+    keeps the static keys of it: driver.build_signature)."""
+    return {"jars": [str(p) for p in jars], "spark_conf": parsed.spark_conf}
 
 
 def glue_argv(script: Path, args: dict[str, str], job_name: str, job_run_id: str) -> list[str]:
@@ -196,14 +231,14 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     work.mkdir(parents=True)
     script = _fetch(script_location, run_dir / "script", s3)
     py_files = _fetch_list(args.get("--extra-py-files"), run_dir / "py", s3)
-    jars = _fetch_list(args.get("--extra-jars"), run_dir / "jars", s3)
+    jars = _fetch_jars(args.get("--extra-jars"), state_dir, s3)
     for f in _fetch_list(args.get("--extra-files"), run_dir / "files", s3):
         shutil.copy2(f, work / f.name)
     for k, note in IGNORED_WITH_NOTE.items():
         if k in args:
             log(f"{k} {args[k]!r} ignored: {note}")
 
-    parsed = repoint(parse_conf_argument(args.get("--conf")))
+    parsed = job_conf(args)
     for k, v in parsed.dropped.items():
         log(f"--conf {k}={v} dropped (AWS-only or cluster setting)")
     catalogs = {}
@@ -247,8 +282,7 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
         "script": str(script),
         "argv": glue_argv(script, args, job_name, job_run_id),
         "py_files": [str(p) for p in py_files],
-        "jars": [str(p) for p in jars],
-        "spark_conf": parsed.spark_conf,
+        **driver_build(parsed, jars),
         "catalogs": catalogs,
         "glue_catalogs": list(catalogs),
         "mirror_dir": str(mirror.root),
@@ -293,6 +327,22 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     if state == "SUCCEEDED":
         shutil.rmtree(mirror.root, ignore_errors=True)  # keep the mirror of failed runs for debugging
     return state, error
+
+
+def prewarm_job(arguments: dict[str, str], *, endpoint_url: str, state_dir: Path, region: str | None = None,
+                count: int | None = None):
+    """Have the pool start idle drivers built as this job's runs need them (its DefaultArguments: --conf,
+    --extra-jars), each warmed up, so its first run finds one. Returns the pool's pre-warming thread, or None
+    (cold mode). Raises when the job's jars cannot be fetched (the endpoint logs it)."""
+    import boto3
+
+    args = _normalize(arguments)
+    region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    s3 = boto3.client("s3", region_name=region, endpoint_url=endpoint_url,
+                      aws_access_key_id=ADMIN_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=ADMIN_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    build = driver_build(job_conf(args), _fetch_jars(args.get("--extra-jars"), Path(state_dir).resolve(), s3))
+    return glue_pool.shared().prewarm(build, _subprocess_env(endpoint_url, region, ADMIN_CREDENTIALS), count)
 
 
 def _writer(result_path: Path, run_start_ms: int) -> tuple[str, int] | None:

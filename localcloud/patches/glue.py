@@ -10,6 +10,8 @@
   explicitly set ExecutionClass is returned now.
 - UpdateJob is not implemented (500): implemented with AWS's semantics (JobUpdate replaces the definition;
   omitted fields are reset).
+- Not a gap, the executor's: CreateJob and UpdateJob start warm drivers for the job in the background
+  (glue_exec.prewarm; LOCALCLOUD_GLUE_PREWARM=0 turns it off), so its first run does not pay the JVM start.
 - UpdateTable ignores `VersionId` ("The version ID at which to update the table contents"): an update naming
   a version that is no longer the table's current one now fails with ConcurrentModificationException, the
   optimistic lock Iceberg's GlueCatalog and the view job rely on. Checks and updates of one endpoint are
@@ -166,7 +168,17 @@ def update_job(self) -> str:
     if job.execution_class is None:
         job.execution_class = "STANDARD"
     job.last_modified_on = datetime.now(UTC)
+    glue_exec.prewarm(job)
     return json.dumps({"JobName": name})
+
+
+_orig_create_job = glue_responses.GlueResponse.create_job
+
+
+def create_job(self):
+    response = _orig_create_job(self)
+    glue_exec.prewarm(self.glue_backend.get_job(self._get_param("Name")))
+    return response
 
 
 _table_versions = threading.Lock()
@@ -193,3 +205,4 @@ def apply() -> None:
     glue_models.FakeJob.__init__ = _job_init
     glue_models.FakeJob.as_dict = _job_as_dict
     glue_responses.GlueResponse.update_job = update_job
+    glue_responses.GlueResponse.create_job = create_job

@@ -1,4 +1,5 @@
-"""The local Glue executor's pool of warm Spark drivers (localcloud/glue/pool.py, driver.py --serve).
+"""The local Glue executor's pool of warm Spark drivers (localcloud/glue/pool.py, driver.py --serve), pre-warmed
+ones included (DriverPool.prewarm; the endpoint's CreateJob).
 
 Runs here go to the pool directly with hand-made run specs (what the runner writes to spec.json), so each
 test controls which driver serves which run. Scripts write what they observe to JSON; the tests assert on it.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.glue.driver import WARMUP_CATALOG
 from localcloud.glue.pool import DriverPool
 from localcloud.glue.runner import _subprocess_env
 from localcloud.processes import group_members
@@ -103,8 +105,10 @@ json.dump({
     "log_level": logging.getLogger().level,
     "run1_path": "/run1/path" in sys.path,
     "boto3_default_session": repr(default_boto3_session),
+    "warmup_catalog": fails("SHOW NAMESPACES IN WARMUP_CATALOG"),
+    "persistent_rdds": len(spark.sparkContext._jsc.getPersistentRDDs()),
 }, open(out, "w"))
-'''
+'''.replace("WARMUP_CATALOG", WARMUP_CATALOG)
 
 SIMPLE = '''
 import json, os, sys
@@ -122,6 +126,13 @@ def _zip(path: Path, files: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buf.getvalue())
     return path
+
+
+ICEBERG_EXTENSIONS = {"spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"}
+
+
+def run_env(key: str = "AKIDRUN") -> dict[str, str]:
+    return _subprocess_env("http://127.0.0.1:1", "us-east-1", {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "secret"})
 
 
 class Runs:
@@ -146,8 +157,7 @@ class Runs:
             "argv": [str(run_dir / "job.py"), str(out)],
             "py_files": [str(p) for p in py_files],
             "jars": [],
-            "spark_conf": {"spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-                           **(spark_conf or {})},
+            "spark_conf": {**ICEBERG_EXTENSIONS, **(spark_conf or {})},
             "catalogs": {c: str(self.base / "iceberg" / c) for c in catalogs},
             "glue_catalogs": [],
             "mirror_dir": str(mirror or self.mirror),
@@ -158,8 +168,7 @@ class Runs:
         if journal:
             spec["s3_journal_path"] = str(run_dir / "s3_write_through.jsonl")
         (run_dir / "spec.json").write_text(json.dumps(spec))
-        env = _subprocess_env("http://127.0.0.1:1", "us-east-1",
-                              {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "secret"})
+        env = run_env(key)
         with open(run_dir / "run.log", "a", encoding="utf-8") as log:
             outcome = self.pool.run(spec, run_dir / "spec.json", env=env, cwd=work, log_file=log, timeout_s=timeout_s)
         observed = json.loads(out.read_text()) if out.exists() else None
@@ -213,6 +222,7 @@ def test_runs_on_a_warm_driver_do_not_see_each_other(pool, tmp_path):
     assert seen2["same_session_object"]
     assert "run1-handler" not in seen2["log_handlers"] and seen2["log_level"] == 30  # WARNING, Python's default
     assert not seen2["run1_path"] and seen2["boto3_default_session"] == "None"  # no hooks, no run 1 credentials
+    assert seen2["persistent_rdds"] == 0
     # The run's output (Python and Spark's) went to the run's own log.
     assert "running " + str(tmp_path / "run2" / "job.py") in log2 and "run1" not in log2
 
@@ -317,8 +327,9 @@ print("driver pid", os.getpid(), SparkSession.builder.getOrCreate().range(3).cou
 
 
 @pytest.mark.timeout(600)
-def test_the_endpoint_stops_its_warm_drivers(tmp_path):
-    ep, stop = start_endpoint(tmp_path)
+def test_the_endpoint_prewarms_a_jobs_driver_and_stops_its_warm_drivers(tmp_path):
+    # One worker: one driver to pre-warm (the second would only cost this test time).
+    ep, stop = start_endpoint(tmp_path, {"LOCALCLOUD_GLUE_PREWARM": "on", "LOCALCLOUD_GLUE_WORKERS": "1"})
     try:
         s3, glue = ep.client("s3"), ep.client("glue")
         s3.create_bucket(Bucket="pool-job")
@@ -335,6 +346,8 @@ def test_the_endpoint_stops_its_warm_drivers(tmp_path):
         log = (ep.home / "state" / "glue" / "logs" / "pool" / f"{run_id}.log").read_text()
         assert run["JobRunState"] == "SUCCEEDED", f"{run.get('ErrorMessage')}\n{log[-3000:]}"
         driver_pid = int(re.search(r"driver pid (\d+) 3", log).group(1))
+        # CreateJob started a driver for the job: its first run did not start one.
+        assert f"driver pid {driver_pid}: warm, run 1 on it" in log, log[-3000:]
         assert group_members(driver_pid), "the warm driver should outlive its run"
     finally:
         stop()
@@ -437,3 +450,51 @@ def test_each_run_reads_and_writes_its_own_mirror_on_one_warm_driver(pool, tmp_p
     assert seen1["rows"] == ["object of run 1"] and seen2["rows"] == ["object of run 2"]
     for m in mirrors:
         assert list((m / "bucket" / "out").glob("part-*.json")), f"{m}: the run's write landed in its own mirror"
+
+
+@pytest.mark.timeout(600)
+def test_a_prewarmed_driver_serves_the_first_run_and_its_warm_up_leaves_nothing_behind(pool, tmp_path):
+    p, pids = pool
+    runs = Runs(tmp_path, p)
+    assert p.prewarm({"jars": [], "spark_conf": ICEBERG_EXTENSIONS}, run_env(), count=1) is not None
+    warmed = wait_for(lambda: [w for w in p.workers() if w["warm_up"]], 300, "the warm-up to end")
+    assert len(p.workers()) == 1, "count=1: one driver"
+    assert warmed[0]["warm_up"]["outcome"] == "done" and warmed[0]["runs"] == 0 and not warmed[0]["busy"]
+    pids.append(warmed[0]["pid"])
+
+    lib = _zip(tmp_path / "dist" / "lib.zip", {"lib/__init__.py": "VERSION = 'v1'\n"})
+    first, seen, log, _ = runs.run(OBSERVE, catalogs=["run2_cat"], py_files=[lib])
+    assert first.state == "SUCCEEDED", f"{first.error_message}\n{log[-3000:]}"
+    assert first.driver == {"pid": warmed[0]["pid"], "runs": 1, "new": False}
+    assert "driver_start_s" not in first.timings
+    # Nothing of the warm-up's session: views, tables, settings, its catalog, checkpointed data.
+    assert seen["temp_views"] == [] and seen["global_views"] == [] and seen["session_tables"] == []
+    assert seen["shuffle_partitions"] == "4" and seen["cached"] is False and seen["persistent_rdds"] == 0
+    assert seen["warmup_catalog"] is not None and seen["run2_catalog"] is None
+    assert seen["lib_driver"] == "v1" and seen["lib_udf"] == ["v1", "v1"]
+
+    # Other static settings: not the pre-warmed driver, a new one built with them.
+    kryo, seen_kryo, log, _ = runs.run(CONF, spark_conf=KRYO)
+    assert kryo.state == "SUCCEEDED", log[-3000:]
+    assert kryo.driver["new"] and kryo.driver["pid"] != warmed[0]["pid"]
+    assert seen_kryo["serializer"] == KRYO["spark.serializer"]
+    pids.append(kryo.driver["pid"])
+
+
+@pytest.mark.timeout(600)
+def test_a_run_that_comes_while_its_driver_warms_up_takes_it_and_interrupts_the_warm_up(pool, tmp_path):
+    p, pids = pool
+    runs = Runs(tmp_path, p)
+    p.prewarm({"jars": [], "spark_conf": ICEBERG_EXTENSIONS}, run_env(), count=1)
+    starting = wait_for(p.workers, 60, "the pre-warmed driver to start")
+    assert starting[0]["warm_up"] is None  # its JVM is still starting: the run waits for it, starts no other
+    lib = _zip(tmp_path / "dist" / "lib.zip", {"lib/__init__.py": "VERSION = 'v1'\n"})
+    run, seen, log, _ = runs.run(OBSERVE, catalogs=["run2_cat"], py_files=[lib])
+    assert run.state == "SUCCEEDED", f"{run.error_message}\n{log[-3000:]}"
+    pids.append(run.driver["pid"])
+    assert run.driver == {"pid": starting[0]["pid"], "runs": 1, "new": False}
+    [worker] = p.workers()
+    assert worker["warm_up"]["outcome"].startswith("interrupted by a run"), worker
+    # A warm-up cut short leaves nothing either.
+    assert seen["temp_views"] == [] and seen["session_tables"] == [] and seen["persistent_rdds"] == 0
+    assert seen["warmup_catalog"] is not None and seen["shuffle_partitions"] == "4" and seen["cached"] is False
