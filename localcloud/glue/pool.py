@@ -221,6 +221,7 @@ class DriverPool:
         self._starting = 0
         self._static_sql_keys: frozenset[str] | None = None  # reported by the first worker (Spark's own list)
         self._cond = threading.Condition()
+        self._prewarming = threading.Lock()  # one pre-warmed driver starts at a time, whichever job asked
         self._closed = False
         self._running = 0  # cold mode: runs in progress
 
@@ -308,6 +309,10 @@ class DriverPool:
         return build_signature(worker.build, self._static_sql_keys) == build_signature(spec, self._static_sql_keys)
 
     def _prewarm(self, build: dict, env: dict[str, str], count: int) -> None:
+        with self._prewarming:  # jobs learnt together (one terraform apply) pre-warm one driver after another
+            self._prewarm_serially(build, env, count)
+
+    def _prewarm_serially(self, build: dict, env: dict[str, str], count: int) -> None:
         for _ in range(count):
             with self._cond:
                 if (self._closed or sum(self._fits(w, build) for w in self._workers) >= count

@@ -456,11 +456,14 @@ def test_each_run_reads_and_writes_its_own_mirror_on_one_warm_driver(pool, tmp_p
 def test_a_prewarmed_driver_serves_the_first_run_and_its_warm_up_leaves_nothing_behind(pool, tmp_path):
     p, pids = pool
     runs = Runs(tmp_path, p)
-    assert p.prewarm({"jars": [], "spark_conf": ICEBERG_EXTENSIONS}, run_env(), count=1) is not None
-    warmed = wait_for(lambda: [w for w in p.workers() if w["warm_up"]], 300, "the warm-up to end")
-    assert len(p.workers()) == 1, "count=1: one driver"
-    assert warmed[0]["warm_up"]["outcome"] == "done" and warmed[0]["runs"] == 0 and not warmed[0]["busy"]
-    pids.append(warmed[0]["pid"])
+    build = {"jars": [], "spark_conf": ICEBERG_EXTENSIONS}
+    # Two jobs with the same settings learnt at once (one terraform apply): as many drivers as the pool holds.
+    assert p.prewarm(build, run_env()) is not None and p.prewarm(build, run_env()) is not None
+    warmed = wait_for(lambda: ws if len(ws := p.workers()) == 2 else None, 300, "the second pre-warmed driver")
+    pids += [w["pid"] for w in warmed]
+    # One after another (2 cores): the second started once the first's warm-up had ended.
+    assert warmed[0]["warm_up"] == {"outcome": "done", "seconds": warmed[0]["warm_up"]["seconds"]}, warmed
+    assert warmed[0]["runs"] == 0 and warmed[1]["warm_up"] is None
 
     lib = _zip(tmp_path / "dist" / "lib.zip", {"lib/__init__.py": "VERSION = 'v1'\n"})
     first, seen, log, _ = runs.run(OBSERVE, catalogs=["run2_cat"], py_files=[lib])
@@ -476,7 +479,7 @@ def test_a_prewarmed_driver_serves_the_first_run_and_its_warm_up_leaves_nothing_
     # Other static settings: not the pre-warmed driver, a new one built with them.
     kryo, seen_kryo, log, _ = runs.run(CONF, spark_conf=KRYO)
     assert kryo.state == "SUCCEEDED", log[-3000:]
-    assert kryo.driver["new"] and kryo.driver["pid"] != warmed[0]["pid"]
+    assert kryo.driver["new"] and kryo.driver["pid"] not in pids
     assert seen_kryo["serializer"] == KRYO["spark.serializer"]
     pids.append(kryo.driver["pid"])
 
