@@ -189,11 +189,17 @@ def _read_records(spark, source_uri: str):
     offset_c = per_block(offsets)
     start = F.when(starts_inside, F.col("start_h1")).otherwise(F.col("start_h0"))
     record = F.coalesce(offset_c + start, per_block(carried_in)).cast("long")
-    parts = scanned.select(record.alias("rec"), (offset_c + F.col("no")).alias("no"), "text", "term", "bad_utf8")
-    records = parts.groupBy("rec").agg(F.sort_array(F.collect_list(F.struct("no", "text", "term"))).alias("ls"),
-                                       F.max("bad_utf8").alias("_lp_bad_utf8"))
+    line_no = offset_c + F.col("no")
+    parts = scanned.select(record.alias("rec"), line_no.alias("no"), "text", "term", "bad_utf8",
+                           # a line that starts its record and holds an even number of quotes ends it: a record of
+                           # one line (most of them) needs no grouping, only the lines of longer records are shuffled
+                           F.coalesce((record == line_no) & (F.col("q") == 0), F.lit(False)).alias("single"))
+    single = parts.where("single").select(F.col("text").alias("_lp_line"), "rec", F.col("bad_utf8").alias("_lp_bad_utf8"))
+    grouped = parts.where(~F.col("single")).groupBy("rec").agg(
+        F.sort_array(F.collect_list(F.struct("no", "text", "term"))).alias("ls"), F.max("bad_utf8").alias("_lp_bad_utf8"))
     joined = F.expr("array_join(transform(ls, (l, i) -> if(i < size(ls) - 1, concat(l.text, l.term), l.text)), '')")
-    return records.select(joined.alias("_lp_line"), F.lit(0).alias("_lp_pid"), F.lit(0).cast("long").alias("_lp_block"),
+    records = single.unionByName(grouped.select(joined.alias("_lp_line"), "rec", "_lp_bad_utf8"))
+    return records.select("_lp_line", F.lit(0).alias("_lp_pid"), F.lit(0).cast("long").alias("_lp_block"),
                           (F.col("rec") - 1).alias("_lp_idx"), "_lp_bad_utf8"), scanned
 
 

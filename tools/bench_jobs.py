@@ -6,6 +6,10 @@ Cases per size (--rows, default 1,000,000; repeat the flag for more sizes, e.g. 
 - `reload unchanged`: the same file again (nothing to commit);
 - `merge 10%+10%`: the same keys with 10% of the values changed plus 10% more rows with new keys.
 Every file carries a few lines of every reject reason, blank lines, quoted values and duplicates.
+And, Spark only, `multi-line`: the first size's rows with one quoted value in MULTILINE_EVERY spanning two
+lines (LF inside the quotes: the ingest reads the file a second time, as RFC 4180 records) vs the same rows
+with a space instead of the line break (one read), each into a new table; checked: the same rows but for
+that character, none rejected.
 
 Before any ratio is printed, each case is checked: the Spark table and the DuckDB table hold the
 same rows (an order-independent md5 fingerprint of every data column + source file + run id, both
@@ -16,7 +20,8 @@ Peak driver memory: the driver JVM's peak resident set (VmHWM, reset before each
 /proc/<pid>/clear_refs), DuckDB's likewise for this Python process.
 Figures go to stdout and to build/bench/jobs.json. Asserts nothing about time.
 
-Usage: .venv/bin/python tools/bench_jobs.py [--rows N ...] (`make bench-jobs`; takes the heavy lock).
+Usage: .venv/bin/python tools/bench_jobs.py [--rows N ...] [--multiline-only] (`make bench-jobs`; takes the
+heavy lock).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DIR = ROOT / "build" / "bench"
 INJECT_EVERY = 100_000  # one burst of reject/duplicate/quoted/blank lines per this many rows
 CASES = ("new table", "reload unchanged", "merge 10%+10%")
+MULTILINE_EVERY = 1_000  # one value spanning lines per this many rows in the multi-line case
 
 
 def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant: str = "base") -> dict[str, int]:
@@ -79,6 +85,76 @@ def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant
                     else:
                         w(f"{split},{ids_part},metric_{k:02d},{value}\n")
     return injected
+
+
+def make_multiline_csv(path: Path, rows: int, *, line_break: str, splits: int = 20, keys: int = 50) -> int:
+    """`rows` rows in the seed shape; every MULTILINE_EVERY-th value is quoted and holds `line_break` (LF: it
+    spans two lines; a space: it does not). Returns how many values hold it."""
+    ids = max(1, rows // (splits * keys))
+    n = quoted = 0
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = f.write
+        w("entity1,entity2,entity3,entity4,key,value\n")
+        for s in range(splits):
+            for i in range(ids):
+                for k in range(keys):
+                    n += 1
+                    if n % MULTILINE_EVERY == 0:
+                        quoted += 1
+                        value = f'"note {n}, first line{line_break}second line"'
+                    else:
+                        value = f"{(s * 31 + i * 17 + k) % 100003}.{k}"
+                    w(f"Entity {s:02d},e2-{i % 97},e3-{i},e4-{i % 7},metric_{k:02d},{value}\n")
+    return quoted
+
+
+def bench_multiline(spark, work: Path, rows: int) -> dict[str, Any]:
+    """Ingest of the same rows with values spanning lines (the second read) and without, into new tables."""
+    from pyspark.sql import functions as F
+
+    from lakepipe.ingest import run_ingest
+    from lakepipe.spec import parse_spec
+
+    figures: dict[str, Any] = {"rows": rows, "values_spanning_lines": 0}
+    fingerprints = {}
+    # Warm-up, not measured: both read paths once, so the first measured case does not pay the JVM's warm-up.
+    warm = work / "warm-up.csv"
+    make_multiline_csv(warm, 100_000, line_break="\n")
+    spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
+                       "table": "bench_multiline_warm_up"})
+    run_ingest(spark, spec, source_uri=f"file://{warm}", source_version="v1", run_id="warm-up",
+               rejects_location=f"file://{work}/rejects/", glue_catalog="glue_catalog")
+    for label, line_break in (("single-line", " "), ("multi-line", "\n")):
+        src = work / f"{label}_{rows}.csv"
+        quoted = make_multiline_csv(src, rows, line_break=line_break)
+        spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
+                           "table": f"bench_{label.replace('-', '_')}_{rows}"})
+        reset_peak(spark_jvm_pid(spark))
+        t = time.perf_counter()
+        res = run_ingest(spark, spec, source_uri=f"file://{src}", source_version="v1", run_id=label,
+                         rejects_location=f"file://{work}/rejects/", glue_catalog="glue_catalog")
+        seconds = time.perf_counter() - t
+        table = spark.table(f"glue_catalog.lake.{spec.table}")
+        spanning, expected = table.where(F.col("value").contains("\n")).count(), quoted if line_break == "\n" else 0
+        same = table.select(*spec.natural_key, F.regexp_replace("value", "\n", " ").alias("value"))
+        fingerprints[label] = same.select(F.sum(F.crc32(F.concat_ws("\u001f", *same.columns)))).first()[0]
+        if res.rows_rejected or res.rows_loaded != rows or spanning != expected:
+            raise SystemExit(f"{label}: {res.rows_loaded} rows loaded of {rows}, {res.rows_rejected} rejected, "
+                             f"{spanning} values with a line break (expected {expected})")
+        figures[label] = {"spark_body_s": round(seconds, 2), "phases_s": res.seconds,
+                          "peak_driver_rss_mb": peak_mb(spark_jvm_pid(spark)), "file_mb": round(src.stat().st_size / 1e6)}
+        figures["values_spanning_lines"] = max(figures["values_spanning_lines"], spanning)
+        print(f"{label} {rows:,}: spark {seconds:.1f}s {res.seconds}", flush=True)
+    if fingerprints["single-line"] != fingerprints["multi-line"]:
+        raise SystemExit("the multi-line table's rows differ from the single-line table's (line breaks aside)")
+    figures["ratio"] = round(figures["multi-line"]["spark_body_s"] / figures["single-line"]["spark_body_s"], 2)
+    print(f"multi-line / single-line ingest, {rows:,} rows ({figures['values_spanning_lines']} values spanning "
+          f"lines): {figures['ratio']:.2f}x", flush=True)
+    return figures
+
+
+def spark_jvm_pid(spark) -> int:
+    return int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
 
 
 # ---------------------------------------------------------------- memory
@@ -162,8 +238,9 @@ def duckdb_pivots(scan: str, spec) -> tuple[float, int]:
 
 
 def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int = 50,
-                   views: bool = True) -> dict[str, Any]:
-    """Every case of every size in one SparkSession and in DuckDB; checks; returns the figures."""
+                   views: bool = True, engine_cases: bool = True) -> dict[str, Any]:
+    """Every case of every size in one SparkSession and in DuckDB, then the multi-line case (first size);
+    checks; returns the figures. `engine_cases` False: the multi-line case only."""
     import logging
 
     import duckdb
@@ -178,14 +255,14 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
     t = time.perf_counter()
     spark = local_spark_session("lakepipe-bench", {"glue_catalog": str(work / "catalog")})
     spark.range(1).collect()
-    jvm_pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    jvm_pid = spark_jvm_pid(spark)
     session_s = time.perf_counter() - t
     print(f"spark session start: {session_s:.1f}s (not in any figure below)", flush=True)
     results: list[dict[str, Any]] = []
     out: dict[str, Any] = {"spark_session_start_s": round(session_s, 2), "cases": results}
     con = duckdb.connect()
     try:
-        for rows in sizes:
+        for rows in sizes if engine_cases else []:
             spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
                                "table": f"bench_{rows}"})
             table = f"glue_catalog.lake.bench_{rows}"
@@ -246,6 +323,7 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
                     return out
                 if case == "new table" and views and rows == sizes[0]:
                     out["views"] = bench_views(spark, spec, scan)
+        out["multiline"] = bench_multiline(spark, work, sizes[0])
     finally:
         spark.stop()
     return out
@@ -316,6 +394,11 @@ def print_table(out: dict[str, Any], e2e: dict[str, float] | None = None) -> Non
     if len(sizes) > 1 and ("new table", sizes[0]) in by and ("new table", sizes[-1]) in by:
         print(f"new table {sizes[-1]:,} / {sizes[0]:,} rows: {by[('new table', sizes[-1])] / by[('new table', sizes[0])]:.1f}x"
               f" (target <= {1.1 * sizes[-1] / sizes[0]:.0f}x)")
+    if "multiline" in out:
+        m = out["multiline"]
+        print(f"multi-line ({m['values_spanning_lines']:,} of {m['rows']:,} values span lines): "
+              f"{m['multi-line']['spark_body_s']:.1f}s vs {m['single-line']['spark_body_s']:.1f}s without, "
+              f"{m['ratio']:.2f}x")
     if "views" in out:
         v = out["views"]
         print(f"view job ({v['views']} views): first run {v['view job, first run']:.2f}s, unchanged "
@@ -337,13 +420,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, action="append", help="rows per file (repeatable; default 1,000,000)")
     ap.add_argument("--no-views", action="store_true", help="skip the view job")
+    ap.add_argument("--multiline-only", action="store_true", help="only the multi-line case (Spark, first size)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lakepipe-bench-"))
     try:
-        out = run_in_process(args.rows or [1_000_000], work, views=not args.no_views)
+        out = run_in_process(args.rows or [1_000_000], work, views=not args.no_views,
+                             engine_cases=not args.multiline_only)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    write_json("jobs.json", out)
+    write_json("jobs-multiline.json" if args.multiline_only else "jobs.json", out)
     if "problems" in out:
         return 1
     print_table(out)
