@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,34 @@ def deployed_stack(tmp_path_factory) -> Iterator[DeployedStack]:
         left = group_members(pid)
         assert down.returncode == 0, down.stdout + down.stderr
         assert left == [], f"processes left behind by the endpoint: {left}"
+
+
+STACK_ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                  "AWS_REGION")
+
+
+@contextmanager
+def stack_environment(stack: DeployedStack, folder: Path) -> Iterator[Path]:
+    """This process pointed at the stack (tools/local_lake.py, boto3 without an endpoint argument): its
+    endpoint and keys in the environment, LAKEPIPE_STACK_OUTPUTS = its outputs, written under folder.
+    Yields the outputs file; the environment is restored on exit."""
+    outputs = folder / "stack.json"
+    outputs.write_text(json.dumps(stack.outputs))
+    mp = pytest.MonkeyPatch()
+    try:
+        for k in STACK_ENV_KEYS:
+            mp.setenv(k, stack.env[k])
+        mp.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
+        yield outputs
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def stack_env(deployed_stack: DeployedStack, tmp_path_factory) -> Iterator[Path]:
+    """stack_environment for a whole test module; yields the outputs file."""
+    with stack_environment(deployed_stack, tmp_path_factory.mktemp("stack-env")) as outputs:
+        yield outputs
 
 
 # ---- IAM enforcement (tests/e2e/test_iam_enforcement.py) ------------------------------------------------

@@ -57,13 +57,7 @@ def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 
 
 @pytest.fixture(scope="module")
-def burst(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
-    outputs = tmp_path_factory.mktemp("burst-outputs") / "stack.json"
-    outputs.write_text(json.dumps(deployed_stack.outputs))
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
-        monkeypatch_module.setenv(k, deployed_stack.env[k])
-    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
-
+def burst(deployed_stack: DeployedStack, tmp_path_factory, stack_env):
     folder = tmp_path_factory.mktemp("burst") / "files"
     expected = write_files(folder)
     spec = local_lake.dataset_spec(DATASET, deployed_stack.outputs)
@@ -87,13 +81,6 @@ def burst(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
     executions = wait_for(all_finished, DEADLINE_S, f"{FILES} executions of {DATASET} to finish", interval=2.0)
     wall_s = time.monotonic() - started
     return {"executions": executions, "expected": expected, "wall_s": wall_s, "spec": spec}
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
 
 
 def last_failure(sfn, arn: str) -> str | None:

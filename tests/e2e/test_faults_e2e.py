@@ -125,20 +125,8 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def lab(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module) -> Lab:
-    outputs = tmp_path_factory.mktemp("faults-outputs") / "stack.json"
-    outputs.write_text(json.dumps(deployed_stack.outputs))
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
-        monkeypatch_module.setenv(k, deployed_stack.env[k])
-    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
-    return Lab(deployed_stack, tmp_path_factory.mktemp("faults"), outputs)
+def lab(deployed_stack: DeployedStack, tmp_path_factory, stack_env) -> Lab:
+    return Lab(deployed_stack, tmp_path_factory.mktemp("faults"), stack_env)
 
 
 # ---- the first file: the trigger fails once, the recorder fails after the load ---------------------------

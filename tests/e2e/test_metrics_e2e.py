@@ -17,7 +17,7 @@ import pytest
 
 from tools import local_lake
 
-from .conftest import REPO, DeployedStack, wait_for
+from .conftest import REPO, DeployedStack, stack_environment, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -75,17 +75,8 @@ def settled(deployed_stack: DeployedStack, tmp_path_factory):
     wait_for(lambda: _job_runs_finished(deployed_stack), DEADLINE_S, "every Glue job run to finish", interval=2.0)
     made_run = False
     if not _reports(deployed_stack, "ingest"):
-        outputs = tmp_path_factory.mktemp("metrics") / "stack.json"
-        outputs.write_text(json.dumps(deployed_stack.outputs))
-        mp = pytest.MonkeyPatch()
-        try:
-            for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                      "AWS_REGION"):
-                mp.setenv(k, deployed_stack.env[k])
-            mp.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
+        with stack_environment(deployed_stack, tmp_path_factory.mktemp("metrics")):
             summary, _ = local_lake.run_file(SAMPLE, "entities", DEADLINE_S)
-        finally:
-            mp.undo()
         assert summary["status"] == "SUCCEEDED", summary
         made_run = True
         wait_for(lambda: _job_runs_finished(deployed_stack), DEADLINE_S, "the sample's job runs to finish", interval=2.0)

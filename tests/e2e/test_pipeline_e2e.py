@@ -32,23 +32,11 @@ TABLE_SQL = ("SELECT entity1, entity2, entity3, entity4, key, value, lakepipe_so
 
 
 @pytest.fixture(scope="module")
-def lake(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
+def lake(stack_env):
     """tools/local_lake.py pointed at the private stack."""
-    outputs = tmp_path_factory.mktemp("lake") / "stack.json"
-    outputs.write_text(json.dumps(deployed_stack.outputs))
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
-        monkeypatch_module.setenv(k, deployed_stack.env[k])
-    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
     spark = local_lake.SparkLake()
     yield spark
     spark.stop()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
 
 
 def expected_rows() -> dict[tuple, str]:

@@ -27,14 +27,8 @@ FILTER = {"DatabaseName": "lake", "TableName": "entities", "Name": "acme_analyst
 
 
 @pytest.fixture(scope="module")
-def acme_analyst(deployed_stack: DeployedStack, tmp_path_factory):
+def acme_analyst(deployed_stack: DeployedStack, stack_env):
     """A role holding the analyst policy, SELECT on the group filter of lake.entities and on the ACME view."""
-    mp = pytest.MonkeyPatch()
-    outputs = tmp_path_factory.mktemp("access") / "stack.json"
-    outputs.write_text(json.dumps(deployed_stack.outputs))
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
-        mp.setenv(k, deployed_stack.env[k])
-    mp.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
     glue, lf, iam = (deployed_stack.client(s) for s in ("glue", "lakeformation", "iam"))
     if not glue.get_tables(DatabaseName="lake", Expression="entities")["TableList"]:
         summary, _ = local_lake.run_file(SAMPLE, "entities", 900)
@@ -61,7 +55,6 @@ def acme_analyst(deployed_stack: DeployedStack, tmp_path_factory):
     lf.delete_data_cells_filter(TableCatalogId=account, **FILTER)
     iam.detach_role_policy(RoleName="e2e-acme-analyst", PolicyArn=deployed_stack.outputs["analyst_policy_arn"])
     iam.delete_role(RoleName="e2e-acme-analyst")
-    mp.undo()
 
 
 def query(athena, workgroup: str, sql: str) -> tuple[str, str, list[list[str | None]]]:
