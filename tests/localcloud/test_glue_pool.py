@@ -462,7 +462,7 @@ def test_a_prewarmed_driver_serves_the_first_run_and_its_warm_up_leaves_nothing_
     warmed = wait_for(lambda: ws if len(ws := p.workers()) == 2 else None, 300, "the second pre-warmed driver")
     pids += [w["pid"] for w in warmed]
     # One after another (2 cores): the second started once the first's warm-up had ended.
-    assert warmed[0]["warm_up"] == {"outcome": "done", "seconds": warmed[0]["warm_up"]["seconds"]}, warmed
+    assert (warmed[0]["warm_up"] or {}).get("outcome") == "done", warmed
     assert warmed[0]["runs"] == 0 and warmed[1]["warm_up"] is None
 
     lib = _zip(tmp_path / "dist" / "lib.zip", {"lib/__init__.py": "VERSION = 'v1'\n"})
