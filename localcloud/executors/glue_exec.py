@@ -90,8 +90,9 @@ def prewarm(job: Any) -> threading.Thread | None:
 
     def start() -> None:
         try:
-            prewarm_job(arguments, endpoint_url=settings.endpoint_url, state_dir=settings.state_dir / "glue",
-                        region=job.backend.region_name, count=settings.glue_workers)
+            prewarm_job((job.command or {}).get("ScriptLocation", ""), arguments, endpoint_url=settings.endpoint_url,
+                        state_dir=settings.state_dir / "glue", region=job.backend.region_name,
+                        count=settings.glue_workers)
         except Exception:
             log.exception("glue job %s: could not pre-warm its drivers", job.name)
 

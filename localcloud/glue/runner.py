@@ -329,11 +329,12 @@ def _run(script_location, args, s3, glue, log, state_dir, run_dir, deadline, tim
     return state, error
 
 
-def prewarm_job(arguments: dict[str, str], *, endpoint_url: str, state_dir: Path, region: str | None = None,
-                count: int | None = None):
+def prewarm_job(script_location: str, arguments: dict[str, str], *, endpoint_url: str, state_dir: Path,
+                region: str | None = None, count: int | None = None):
     """Have the pool start idle drivers built as this job's runs need them (its DefaultArguments: --conf,
     --extra-jars), each warmed up, so its first run finds one. Returns the pool's pre-warming thread, or None
-    (cold mode). Raises when the job's jars cannot be fetched (the endpoint logs it)."""
+    (cold mode, or the job's script is not there: such a job cannot run yet, e.g. a test's placeholder job).
+    Raises when the job's jars cannot be fetched (the endpoint logs it)."""
     import boto3
 
     args = _normalize(arguments)
@@ -341,8 +342,23 @@ def prewarm_job(arguments: dict[str, str], *, endpoint_url: str, state_dir: Path
     s3 = boto3.client("s3", region_name=region, endpoint_url=endpoint_url,
                       aws_access_key_id=ADMIN_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                       aws_secret_access_key=ADMIN_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    if not _script_exists(script_location, s3):
+        return None
     build = driver_build(job_conf(args), _fetch_jars(args.get("--extra-jars"), Path(state_dir).resolve(), s3))
     return glue_pool.shared().prewarm(build, _subprocess_env(endpoint_url, region, ADMIN_CREDENTIALS), count)
+
+
+def _script_exists(location: str, s3) -> bool:
+    from botocore.exceptions import ClientError
+
+    parsed = urlparse(location or "")
+    if parsed.scheme in ("s3", "s3a", "s3n"):
+        try:
+            s3.head_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+            return True
+        except ClientError:
+            return False
+    return bool(location) and Path(parsed.path if parsed.scheme == "file" else location).is_file()
 
 
 def _writer(result_path: Path, run_start_ms: int) -> tuple[str, int] | None:

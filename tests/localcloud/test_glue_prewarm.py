@@ -21,11 +21,12 @@ def run_glue_script(*args, **kwargs):  # the runner of LOCALCLOUD_GLUE_RUNNER=<t
     raise AssertionError("no run is started by pre-warming")
 
 
-def prewarm_job(arguments, **kwargs):
-    CALLS.append({"arguments": arguments, **kwargs})
+def prewarm_job(script_location, arguments, **kwargs):
+    CALLS.append({"script_location": script_location, "arguments": arguments, **kwargs})
 
 
 JOB = SimpleNamespace(name="ingest", backend=SimpleNamespace(region_name="eu-west-1"),
+                      command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/ingest.py"},
                       default_arguments={"--conf": "spark.sql.shuffle.partitions=8", "--source": "default"},
                       non_overridable_arguments={"--source": "fixed"})
 
@@ -52,7 +53,7 @@ def test_a_job_is_prewarmed_with_its_default_and_non_overridable_arguments(setti
     thread = glue_exec.prewarm(JOB)
     assert thread is not None
     thread.join(30)
-    assert CALLS == [{"arguments": {"--conf": "spark.sql.shuffle.partitions=8", "--source": "fixed"},
+    assert CALLS == [{"script_location": "s3://artifacts/ingest.py", "arguments": {"--conf": "spark.sql.shuffle.partitions=8", "--source": "fixed"},
                       "endpoint_url": s.endpoint_url, "state_dir": s.state_dir / "glue", "region": "eu-west-1",
                       "count": 3}]
 
@@ -79,3 +80,14 @@ def test_the_setting_is_on_or_off(monkeypatch):
     monkeypatch.setenv("LOCALCLOUD_GLUE_PREWARM", "sometimes")
     with pytest.raises(ValueError, match="LOCALCLOUD_GLUE_PREWARM must be on or off"):
         config.load()
+
+
+def test_a_job_whose_script_is_not_there_is_not_prewarmed(tmp_path):
+    """Such a job cannot run yet (Terraform uploads a job's script before creating it): no JVM is spent on it.
+    The positive case, a job whose script is in S3: test_glue_pool.py, the endpoint pre-warms on CreateJob."""
+    from localcloud.glue import pool, runner
+
+    before = pool._shared
+    assert runner.prewarm_job(str(tmp_path / "missing.py"), {}, endpoint_url="http://127.0.0.1:1",
+                              state_dir=tmp_path) is None
+    assert pool._shared is before  # not even the pool was created
