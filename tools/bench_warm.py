@@ -98,7 +98,9 @@ def bench_mode(prewarm: str, csv: Path, runs: int) -> list[dict]:
     out = []
     try:
         for n in range(1, runs + 1):
+            load = os.getloadavg()[0]  # other work on the 2 cores skews the figures: printed with them
             r = make_run(env, csv)
+            r["loadavg_1m_before"] = round(load, 2)
             stop = last_execution_stop(home, env)
             r["upload_to_succeeded_s"] = round(stop - r["upload_at"], 2)
             r["upload_to_reported_s"] = round(r["reported_at"] - r["upload_at"], 2) if r["reported_at"] else None
@@ -117,7 +119,7 @@ def bench_mode(prewarm: str, csv: Path, runs: int) -> list[dict]:
 
 def print_table(rows: list[dict]) -> None:
     head = (f"{'prewarm':8}{'run':>4}{'command s':>11}{'before upload s':>17}{'upload->SUCCEEDED s':>21}"
-            f"{'(reported)':>11}   glue jobs: driver, driver_start_s / script_s / total_s")
+            f"{'(reported)':>11}{'load':>6}   glue jobs: driver, driver_start_s / script_s / total_s")
     print("\n" + head + "\n" + "-" * (len(head) + 20))
     for r in rows:
         jobs = "; ".join(
@@ -125,7 +127,8 @@ def print_table(rows: list[dict]) -> None:
             f" {g['timings'].get('driver_start_s', '-')}/{g['timings'].get('script_s', '-')}/{g['timings'].get('total_s')}"
             for g in r["glue"] if "timings" in g)
         print(f"{r['prewarm']:8}{r['run']:>4}{r['command_s']:>11.1f}{r['before_upload_s']:>17.1f}"
-              f"{r['upload_to_succeeded_s']:>21.1f}{r['upload_to_reported_s'] or 0:>11.1f}   {jobs}")
+              f"{r['upload_to_succeeded_s']:>21.1f}{r['upload_to_reported_s'] or 0:>11.1f}"
+              f"{r['loadavg_1m_before']:>6.2f}   {jobs}")
 
 
 def main() -> int:
