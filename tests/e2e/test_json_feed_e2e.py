@@ -64,21 +64,8 @@ def sorted_rows(result: list[list[str | None]]) -> list[list[str | None]]:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def loaded(deployed_stack: DeployedStack, tmp_path_factory, monkeypatch_module):
+def loaded(deployed_stack: DeployedStack, stack_env):
     """Upload once (AWS CLI), wait for the execution the trigger starts, return (spec, run record)."""
-    outputs = tmp_path_factory.mktemp("json-feed-outputs") / "stack.json"
-    outputs.write_text(json.dumps(deployed_stack.outputs))
-    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-              "AWS_REGION"):
-        monkeypatch_module.setenv(k, deployed_stack.env[k])
-    monkeypatch_module.setenv("LAKEPIPE_STACK_OUTPUTS", str(outputs))
     spec = local_lake.dataset_spec(DATASET, deployed_stack.outputs)
     raw = deployed_stack.outputs["bucket_names"]["raw"]
     key = f"{spec.raw_prefix}{SAMPLE.name}"
