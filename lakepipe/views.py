@@ -3,7 +3,10 @@
 1. One pass over the table: the distinct (split value, key) pairs.
 2. Per split value, one sqlglot definition (viewsql.py) rendered for Spark and Trino. The Spark
    text is analysed by Spark against the real table (its schema must be exactly the expected
-   string columns); the Trino text is parsed back by sqlglot.
+   string columns); the Trino text is parsed back by sqlglot. Every new or changed definition is
+   checked before any view is written (two at a time: Spark's analysis of one in the JVM overlaps
+   sqlglot's parse of another); a definition equal to the managed view in Glue was checked when it
+   was written and is not checked again.
 3. Glue CreateTable/UpdateTable with a ViewDefinition (SPARK + ATHENA representations, the
    definer role, the base table ARN as the only sub-object, the columns in the
    StorageDescriptor). A view whose `lakepipe.definition_sha256` matches is left alone; views
@@ -23,6 +26,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +63,7 @@ VIEW_WRITE_ATTEMPTS = 10  # create/update races with another view job: re-read, 
 VIEW_STATUS_DEADLINE_S = 300.0  # how long Glue may take to validate one view's dialects
 SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
 ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
+CHECK_THREADS = 2  # definitions checked at once (check_definitions)
 
 
 class ViewJobError(RuntimeError):
@@ -110,24 +115,54 @@ def split_keys(spark, spec: DatasetSpec, table: str, snapshot_id: int | None = N
     return {k: sorted(v) for k, v in out.items()}
 
 
-def check_spark(spark, catalog: str, view: ViewDefinition, sql: str) -> None:
-    """Analyse the Spark text against the real table (two-part names resolve in `catalog`)."""
+def check_spark(spark, view: ViewDefinition, sql: str) -> None:
+    """Analyse the Spark text against the real table (two-part names resolve in the session's current
+    catalog: check_definitions sets it)."""
     from pyspark.sql.types import StringType
 
-    previous = spark.catalog.currentCatalog()
-    spark.catalog.setCurrentCatalog(catalog)
     try:
         schema = spark.sql(sql).schema
     except Exception as e:
         raise ViewDefinitionError(f"view {view.view_name}: Spark rejects its SQL: {str(e)[:2000]}") from e
-    finally:
-        spark.catalog.setCurrentCatalog(previous)
     got = tuple(f.name for f in schema.fields)
     if got != view.columns:
         raise ViewDefinitionError(f"view {view.view_name}: Spark columns {got[:6]}... != {view.columns[:6]}...")
     bad = [f.name for f in schema.fields if not isinstance(f.dataType, StringType)]
     if bad:
         raise ViewDefinitionError(f"view {view.view_name}: non-string columns in Spark: {bad[:5]}")
+
+
+@dataclass(frozen=True)
+class PreparedView:
+    view: ViewDefinition
+    spark_sql: str
+    trino_sql: str
+    table_input: dict[str, Any]
+
+
+def check_definitions(spark, catalog: str, prepared: list[PreparedView]) -> None:
+    """check_sizes, check_trino and check_spark of each definition, CHECK_THREADS at a time; raises the
+    first failure in the views' order. Two-part names resolve in `catalog`, as they do for the views'
+    readers."""
+
+    def check(p: PreparedView) -> None:
+        check_sizes(p.view, p.spark_sql, p.trino_sql)
+        check_trino(p.trino_sql, p.view.columns)
+        check_spark(spark, p.view, p.spark_sql)
+
+    previous = spark.catalog.currentCatalog()
+    spark.catalog.setCurrentCatalog(catalog)
+    try:
+        with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="view-check") as pool:
+            for _ in pool.map(check, prepared):
+                pass
+    finally:
+        spark.catalog.setCurrentCatalog(previous)
+
+
+def _unchanged(current: dict[str, Any] | None, spec: DatasetSpec, tin: dict[str, Any]) -> bool:
+    params = (current or {}).get("Parameters") or {}
+    return params.get(P_MANAGED_BY) == spec.name and params.get(P_HASH) == tin["Parameters"][P_HASH]
 
 
 def table_input(spec: DatasetSpec, view: ViewDefinition, spark_sql: str, trino_sql: str, definer: str,
@@ -322,13 +357,16 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     conflicts: list[str] = []
     failed: list[str] = []
     wanted: set[str] = set()
+    prepared = []
     for split_value in sorted(keys_by_split):
         view = build_view(spec, split_value, keys_by_split[split_value], names[split_value], base)
         spark_sql, trino_sql = view.spark_sql(), view.trino_sql()
-        check_sizes(view, spark_sql, trino_sql)
-        check_trino(trino_sql, view.columns)
-        check_spark(spark, catalog, view, spark_sql)
-        tin = table_input(spec, view, spark_sql, trino_sql, definer_role_arn, base_arn, sequence)
+        prepared.append(PreparedView(view, spark_sql, trino_sql, table_input(
+            spec, view, spark_sql, trino_sql, definer_role_arn, base_arn, sequence)))
+    check_definitions(spark, catalog, [p for p in prepared
+                                       if not _unchanged(existing.get(p.view.view_name), spec, p.table_input)])
+    for p in prepared:
+        view, tin = p.view, p.table_input
         wanted.add(view.view_name)
         try:
             action = write_view(glue, db, tin, spec, existing.get(view.view_name), sequence)
@@ -345,7 +383,7 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
             failed.append(message)
             log.error("%s", message)
             action = "failed"
-        report["views"].append({"split_value": split_value, "view": f"{db}.{view.view_name}",
+        report["views"].append({"split_value": view.split_value, "view": f"{db}.{view.view_name}",
                                 "columns": len(view.columns), "action": action})
         log.info("view %s.%s: %s (%d columns)", db, view.view_name, action, len(view.columns))
 
