@@ -6,7 +6,9 @@ localcloud.executors.athena_exec (Trino SQL -> DuckDB over the Glue catalog's Ic
 GetQueryExecution reports its true state (FAILED with StateChangeReason and AthenaError), GetQueryResults
 returns its rows (header row first, paginated by MaxResults/NextToken, types as Athena names them) and the
 CSV lands in the output location. `CREATE/DROP DATABASE` stay moto's (and also create/drop the Glue database,
-as Athena does). A query with no output location is refused as AWS does.
+as Athena does). A query with no output location is refused as AWS does, and so is a QueryString longer
+than 262,144 bytes in UTF-8 (Athena's query string quota, not adjustable; moto does not check it), with
+InvalidRequestException and the API's validation message (without echoing the query).
 Queries run as the calling principal (the IAM principal behind the request's access key; the admin keys read
 everything): Lake Formation permissions are checked by the executor.
 """
@@ -32,6 +34,7 @@ _orig_get_query_results = athena_responses.AthenaResponse.get_query_results
 _orig_stop = athena_responses.AthenaResponse.stop_query_execution
 
 _request = threading.local()  # the caller of the StartQueryExecution being handled on this thread
+MAX_QUERY_BYTES = 262_144  # UTF-8 (Athena service quotas: query string length)
 ENGINE = {"SelectedEngineVersion": "Athena engine version 3", "EffectiveEngineVersion": "Athena engine version 3"}
 
 
@@ -93,6 +96,10 @@ def _mirror_database_ddl(backend, query: str) -> None:
 
 def start_query_execution(self):
     from .. import lakeformation_model
+
+    if len((self._get_param("QueryString") or "").encode("utf-8")) > MAX_QUERY_BYTES:
+        return self.error("1 validation error detected: Value at 'queryString' failed to satisfy constraint: "
+                          f"Member must have length less than or equal to {MAX_QUERY_BYTES}", 400)
 
     _request.principal = (lakeformation_model.caller_principal(self.headers)
                           if lakeformation_model.enforced() else None)

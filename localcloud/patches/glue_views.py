@@ -33,6 +33,11 @@ status"; Glue CreateTable/GetTable) does this instead, and so does the endpoint 
 
 LOCALCLOUD_LAKEFORMATION=off (default on) restores moto's behaviour for views (committed at once, no rule)
 and lets Athena read without Lake Formation checks: for tests about something else.
+
+Whatever that setting, CreateTable/UpdateTable refuse a view text (ViewOriginalText/ViewExpandedText of the
+TableInput or of a ViewDefinition representation) longer than 409,600 characters (the Glue API's
+ViewTextString) with ValidationException, as Glue refuses a request outside its model's length constraints;
+moto does not check them. The value itself is not echoed in the message (Glue leaves long values out too).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from .. import lakeformation_model as lf
 log = logging.getLogger("localcloud.glue.views")
 
 MAX_SUB_OBJECTS = 10
+MAX_VIEW_TEXT = 409_600  # characters (Glue API shape ViewTextString)
 DEFINER_SERVICES = ("glue.amazonaws.com", "lakeformation.amazonaws.com")
 S3TABLES_CATALOG = "s3tablescatalog"
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glue-views")
@@ -439,6 +445,29 @@ def _delete_table(self, database_name, table_name):
     lf.drop_grants(self.account_id, self.region_name, database_name, table_name)
 
 
+def view_text_violations(table_input: dict[str, Any]) -> list[str]:
+    """The TableInput's view texts over MAX_VIEW_TEXT, in Glue's wording (paths 1-based, as Glue names them)."""
+    fields = [(f"table.{name[0].lower()}{name[1:]}", table_input.get(name))
+              for name in ("ViewOriginalText", "ViewExpandedText")]
+    for n, rep in enumerate((table_input.get("ViewDefinition") or {}).get("Representations") or [], start=1):
+        fields += [(f"table.viewDefinition.representations.{n}.member.{name[0].lower()}{name[1:]}", rep.get(name))
+                   for name in ("ViewOriginalText", "ViewExpandedText")]
+    return [f"Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to "
+            f"{MAX_VIEW_TEXT}" for path, text in fields if isinstance(text, str) and len(text) > MAX_VIEW_TEXT]
+
+
+def _refusing_long_view_texts(method):
+    def wrapper(self):
+        violations = view_text_violations(self.parameters.get("TableInput") or {})
+        if violations:
+            count = f"{len(violations)} validation error{'s' if len(violations) > 1 else ''} detected"
+            raise JsonRESTError("ValidationException", f"{count}: {'; '.join(violations)}")
+        return method(self)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
 def _with_caller(method):
     def wrapper(self):
         _request.principal = lf.caller_principal(self.headers)
@@ -470,6 +499,7 @@ def apply() -> None:
     glue_models.GlueBackend.create_table = _create_table
     glue_models.GlueBackend.update_table = _update_table
     glue_models.GlueBackend.delete_table = _delete_table
-    glue_responses.GlueResponse.create_table = _with_caller(glue_responses.GlueResponse.create_table)
-    glue_responses.GlueResponse.update_table = _with_caller(glue_responses.GlueResponse.update_table)
+    for name in ("create_table", "update_table"):
+        setattr(glue_responses.GlueResponse, name,
+                _refusing_long_view_texts(_with_caller(getattr(glue_responses.GlueResponse, name))))
     glue_responses.GlueResponse.get_table = get_table
