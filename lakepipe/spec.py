@@ -350,19 +350,20 @@ def load_spec_file(path: str | Path) -> DatasetSpec:
         raise SpecError(f"{path}: {e}") from e
 
 
-def load_specs_list(text: str) -> list[DatasetSpec]:
-    """DATASETS_JSON (a JSON list of specs) -> specs; names and prefixes must be unique."""
+def load_specs_list(text: str, source: str = "dataset specs") -> list[DatasetSpec]:
+    """A JSON list of specs (the trigger's specs object, named by `source` in errors) -> specs;
+    names and prefixes must be unique."""
     try:
         items = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SpecError(f"DATASETS_JSON is not valid JSON: {e}") from e
+        raise SpecError(f"{source} is not valid JSON: {e}") from e
     if not isinstance(items, list):
-        raise SpecError("DATASETS_JSON must be a JSON list of dataset specs")
+        raise SpecError(f"{source} must be a JSON list of dataset specs")
     specs = [parse_spec(item) for item in items]
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
-        raise SpecError(f"DATASETS_JSON has duplicate dataset names: {sorted(names)}")
+        raise SpecError(f"{source} has duplicate dataset names: {sorted(names)}")
     prefixes = [s.raw_prefix for s in specs]
     if len(set(prefixes)) != len(prefixes):
-        raise SpecError(f"DATASETS_JSON has duplicate raw prefixes: {sorted(prefixes)}")
+        raise SpecError(f"{source} has duplicate raw prefixes: {sorted(prefixes)}")
     return specs

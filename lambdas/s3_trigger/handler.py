@@ -1,6 +1,8 @@
 """S3 ObjectCreated -> Step Functions StartExecution (one execution per object version).
 
-Env: STATE_MACHINE_ARN, DATASETS_JSON (JSON list of dataset specs, defaults applied).
+Env: STATE_MACHINE_ARN, DATASETS_URI (s3://<artifacts bucket>/<prefix>datasets/<sha256>.json: the JSON
+list of dataset specs, defaults applied, written by Terraform; read once per container and checked against
+the sha256 in its key; an object that cannot be read or does not match fails the invocation, naming the URI).
 A duplicate delivery of the same object version maps to the same execution name, so
 StartExecution answers ExecutionAlreadyExists, which counts as success. Records outside
 every dataset prefix and non-CSV keys (any letter case of .csv counts) are logged and skipped;
@@ -12,20 +14,28 @@ is retried and the records that already started are no-ops the second time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lakepipe.events import decide
-from lakepipe.spec import load_specs_list
+from lakepipe.spec import SpecError, load_specs_list
 
 logger = Logger(service="lakepipe-s3-trigger")
 _sfn = None
+_s3 = None
 _specs_cache: tuple[str, list] | None = None
+
+
+class DatasetSpecsError(RuntimeError):
+    """The specs object named by DATASETS_URI cannot be used; the message names the URI."""
 
 
 # A burst of uploads meets StartExecution's rate limit: the SDK's standard retry mode backs off and retries
@@ -41,11 +51,37 @@ def _client():
     return _sfn
 
 
+def _s3_client():
+    global _s3
+    if _s3 is None:
+        _s3 = boto3.client("s3")
+    return _s3
+
+
+def _read_specs(uri: str) -> list:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    expected = key.rsplit("/", 1)[-1].removesuffix(".json")
+    if not uri.startswith("s3://") or not bucket or not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise DatasetSpecsError(f"DATASETS_URI {uri!r} is not s3://<bucket>/<prefix>datasets/<sha256>.json")
+    try:
+        body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (BotoCoreError, ClientError) as e:
+        raise DatasetSpecsError(f"cannot read the dataset specs {uri}: {e}") from e
+    actual = hashlib.sha256(body).hexdigest()
+    if actual != expected:
+        raise DatasetSpecsError(f"dataset specs {uri}: content has sha256 {actual}, not the one in its key")
+    try:
+        return load_specs_list(body.decode("utf-8"), source=uri)
+    except (UnicodeDecodeError, SpecError) as e:
+        raise DatasetSpecsError(f"dataset specs {uri}: {e}") from e
+
+
 def _specs() -> list:
+    """Once per container: the URI changes whenever the specs do (content-addressed key)."""
     global _specs_cache
-    text = os.environ.get("DATASETS_JSON", "[]")
-    if _specs_cache is None or _specs_cache[0] != text:
-        _specs_cache = (text, load_specs_list(text))
+    uri = os.environ["DATASETS_URI"]
+    if _specs_cache is None or _specs_cache[0] != uri:
+        _specs_cache = (uri, _read_specs(uri))
     return _specs_cache[1]
 
 

@@ -1,7 +1,9 @@
 """Both Lambdas against moto (in-process mock_aws)."""
 
+import hashlib
 import importlib
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -14,6 +16,7 @@ from lakepipe.spec import load_spec_file
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
+ARTIFACTS = "lakepipe-test-artifacts"
 
 
 class Ctx:
@@ -43,11 +46,19 @@ def trigger(aws, monkeypatch):
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
     )["stateMachineArn"]
     specs = [load_spec_file(ROOT / "datasets/entities.json").to_dict(), load_spec_file(ROOT / "datasets/regulatory.json").to_dict()]
+    boto3.client("s3").create_bucket(Bucket=ARTIFACTS, CreateBucketConfiguration={"LocationConstraint": REGION})
     monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-    monkeypatch.setenv("DATASETS_JSON", json.dumps(specs))
+    monkeypatch.setenv("DATASETS_URI", put_specs(json.dumps(specs).encode()))
     import s3_trigger.handler as h
     h = importlib.reload(h)  # fresh client cache inside this mock
     return h, sfn, arn
+
+
+def put_specs(body: bytes, key_hash: str | None = None) -> str:
+    """The specs object as modules/trigger writes it: <prefix>datasets/<sha256 of the content>.json."""
+    key = f"lambda/s3-trigger/datasets/{key_hash or hashlib.sha256(body).hexdigest()}.json"
+    boto3.client("s3").put_object(Bucket=ARTIFACTS, Key=key, Body=body)
+    return f"s3://{ARTIFACTS}/{key}"
 
 
 def record(key, etag="etag1", version=None, size=42):
@@ -110,6 +121,53 @@ def test_new_version_of_same_key_starts_a_new_execution(trigger):
     h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v1")]}, Ctx())
     h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v2")]}, Ctx())
     assert len(executions(sfn, arn)) == 2
+
+
+def test_specs_are_read_once_per_container_and_again_when_the_uri_changes(trigger, monkeypatch):
+    h, sfn, arn = trigger
+    first_uri = os.environ["DATASETS_URI"]
+    h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v1")]}, Ctx())
+    bucket, key = first_uri.removeprefix("s3://").split("/", 1)
+    boto3.client("s3").delete_object(Bucket=bucket, Key=key)
+    # the object is gone: later events of this container still decide with the specs read at the start
+    h.lambda_handler({"Records": [record("incoming/entities/a.csv", version="v2")]}, Ctx())
+    h.lambda_handler({"Records": [record("incoming/regulatory/r.csv", version="v1")]}, Ctx())
+    assert len(executions(sfn, arn)) == 3
+
+    # a new deployment (new specs, new content-addressed key) is read at the next event
+    renamed = [{**load_spec_file(ROOT / "datasets/entities.json").to_dict(), "raw_prefix": "incoming/ents/"}]
+    monkeypatch.setenv("DATASETS_URI", put_specs(json.dumps(renamed).encode()))
+    out = h.lambda_handler({"Records": [record("incoming/ents/b.csv"), record("incoming/regulatory/r2.csv")]}, Ctx())
+    assert [s["key"] for s in out["started"]] == ["incoming/ents/b.csv"]
+    assert [s["key"] for s in out["skipped"]] == ["incoming/regulatory/r2.csv"]
+
+
+def test_missing_specs_object_fails_the_invocation_naming_the_uri(trigger, monkeypatch):
+    h, sfn, arn = trigger
+    uri = f"s3://{ARTIFACTS}/lambda/s3-trigger/datasets/{'0' * 64}.json"
+    monkeypatch.setenv("DATASETS_URI", uri)
+    with pytest.raises(h.DatasetSpecsError, match=f"cannot read the dataset specs {uri}: .*NoSuchKey"):
+        h.lambda_handler({"Records": [record("incoming/entities/a.csv")]}, Ctx())
+    assert executions(sfn, arn) == {}
+    # nothing was cached: once the object is there (e.g. a retry after the apply finished), the event runs
+    body = json.dumps([load_spec_file(ROOT / "datasets/entities.json").to_dict()]).encode()
+    monkeypatch.setenv("DATASETS_URI", put_specs(body))
+    assert len(h.lambda_handler({"Records": [record("incoming/entities/a.csv")]}, Ctx())["started"]) == 1
+
+
+def test_specs_object_not_matching_the_sha256_in_its_key_fails_naming_the_uri(trigger, monkeypatch):
+    h, sfn, arn = trigger
+    good = json.dumps([load_spec_file(ROOT / "datasets/entities.json").to_dict()]).encode()
+    tampered = good.replace(b"incoming/entities/", b"incoming/other/")
+    uri = put_specs(tampered, key_hash=hashlib.sha256(good).hexdigest())
+    monkeypatch.setenv("DATASETS_URI", uri)
+    with pytest.raises(h.DatasetSpecsError, match=f"dataset specs {uri}: content has sha256 "
+                       f"{hashlib.sha256(tampered).hexdigest()}, not the one in its key"):
+        h.lambda_handler({"Records": [record("incoming/other/a.csv")]}, Ctx())
+    monkeypatch.setenv("DATASETS_URI", f"s3://{ARTIFACTS}/lambda/s3-trigger/datasets/latest.json")
+    with pytest.raises(h.DatasetSpecsError, match="datasets/latest.json' is not s3://"):
+        h.lambda_handler({"Records": [record("incoming/other/a.csv")]}, Ctx())
+    assert executions(sfn, arn) == {}
 
 
 def test_start_failure_is_raised_after_other_records(trigger, monkeypatch):

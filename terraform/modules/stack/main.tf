@@ -179,6 +179,10 @@ module "trigger" {
   kms_key_arn        = module.storage.kms_key_arn
   log_retention_days = var.log_retention_days
   alarm_topic_arn    = module.pipeline.failure_topic_arn
+
+  # the dataset specs object the Lambda reads (DATASETS_URI) lives with the jobs' scripts
+  artifacts_bucket_name = module.storage.artifacts_bucket_name
+  artifacts_bucket_arn  = module.storage.artifacts_bucket_arn
 }
 
 module "athena" {

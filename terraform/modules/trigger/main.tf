@@ -6,6 +6,9 @@ locals {
   base          = "${var.name_prefix}-${var.environment}"
   function_name = "${local.base}-s3-trigger"
   datasets_json = jsonencode(var.datasets)
+  # Content-addressed: a new spec list is a new object, so a container still running the previous
+  # configuration keeps reading its own (create_before_destroy below) and the handler can verify the content.
+  datasets_key = "${var.artifacts_prefix}datasets/${sha256(local.datasets_json)}.json"
   # One notification per dataset prefix, keyed by dataset name. Prefix only: S3 suffix filters are
   # case-sensitive (".csv" misses "REPORT.CSV"), so the trigger checks the extension in any case and
   # skips other keys with a log line (lakepipe/events.py).
@@ -19,12 +22,27 @@ resource "aws_sqs_queue" "dlq" {
   tags                      = var.tags
 }
 
+# The specs go to S3, not into the environment: Lambda allows 4 KB of environment variables in all, and a
+# dataset with its quality rules is ~0.5-1 KB of JSON.
+resource "aws_s3_object" "datasets" {
+  bucket       = var.artifacts_bucket_name
+  key          = local.datasets_key
+  content      = local.datasets_json
+  content_type = "application/json"
+  kms_key_id   = var.kms_key_arn
+  tags         = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 # The statements of what the trigger does; modules/lambda_function adds the lake key, its logs, X-Ray
 # and sqs:SendMessage on the dead-letter queue.
 locals {
   function_environment = {
     STATE_MACHINE_ARN       = var.state_machine_arn
-    DATASETS_JSON           = local.datasets_json
+    DATASETS_URI            = "s3://${aws_s3_object.datasets.bucket}/${aws_s3_object.datasets.key}"
     POWERTOOLS_SERVICE_NAME = "lakepipe-s3-trigger"
     LOG_LEVEL               = var.log_level
   }
@@ -34,6 +52,12 @@ locals {
       Effect   = "Allow"
       Action   = "states:StartExecution"
       Resource = var.state_machine_arn
+    },
+    {
+      Sid      = "ReadDatasetSpecs"
+      Effect   = "Allow"
+      Action   = "s3:GetObject"
+      Resource = "${var.artifacts_bucket_arn}/${aws_s3_object.datasets.key}"
     },
   ]
 }

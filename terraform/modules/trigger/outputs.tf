@@ -27,3 +27,8 @@ output "notification_filters" {
   description = "Notification filters by dataset name: {prefix} (no suffix filter: the trigger checks the .csv extension in any case)."
   value       = { for k, p in local.notifications : k => { prefix = p } }
 }
+
+output "datasets_uri" {
+  description = "s3:// URI of the dataset specs object the trigger reads (DATASETS_URI; content-addressed by sha256)."
+  value       = "s3://${aws_s3_object.datasets.bucket}/${aws_s3_object.datasets.key}"
+}

@@ -128,13 +128,39 @@ variable "state_machine_arn" {
   }
 }
 
+variable "artifacts_bucket_name" {
+  description = "Artifacts bucket that holds the dataset specs object the trigger reads (DATASETS_URI)."
+  type        = string
+}
+
+variable "artifacts_bucket_arn" {
+  description = "Artifacts bucket ARN (the trigger may read only its specs object there)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:s3:::", var.artifacts_bucket_arn))
+    error_message = "artifacts_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "artifacts_prefix" {
+  description = "Prefix of the trigger's objects in the artifacts bucket; the specs go to <prefix>datasets/<sha256>.json."
+  type        = string
+  default     = "lambda/s3-trigger/"
+
+  validation {
+    condition     = var.artifacts_prefix == "" || endswith(var.artifacts_prefix, "/")
+    error_message = "artifacts_prefix must be empty or end with /."
+  }
+}
+
 variable "lambda_zip_path" {
   description = "Local path of build/lambda/lakepipe_lambda.zip (built by make package, outside Terraform)."
   type        = string
 }
 
 variable "kms_key_arn" {
-  description = "Lake KMS key ARN (environment variables, dead-letter queue, logs)."
+  description = "Lake KMS key ARN (environment variables, dead-letter queue, logs, the specs object)."
   type        = string
 
   validation {

@@ -17,15 +17,17 @@ mock_provider "aws" {
 }
 
 variables {
-  region            = "eu-west-1"
-  environment       = "dev"
-  account_id        = "123456789012"
-  raw_bucket_name   = "lakepipe-dev-raw"
-  raw_bucket_arn    = "arn:aws:s3:::lakepipe-dev-raw"
-  state_machine_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakepipe-dev-pipeline"
-  lambda_zip_path   = "tests/fixtures/lakepipe_lambda.zip"
-  kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  alarm_topic_arn   = "arn:aws:sns:eu-west-1:123456789012:lakepipe-dev-pipeline-failures"
+  region                = "eu-west-1"
+  environment           = "dev"
+  account_id            = "123456789012"
+  raw_bucket_name       = "lakepipe-dev-raw"
+  raw_bucket_arn        = "arn:aws:s3:::lakepipe-dev-raw"
+  state_machine_arn     = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakepipe-dev-pipeline"
+  lambda_zip_path       = "tests/fixtures/lakepipe_lambda.zip"
+  artifacts_bucket_name = "lakepipe-dev-artifacts"
+  artifacts_bucket_arn  = "arn:aws:s3:::lakepipe-dev-artifacts"
+  kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  alarm_topic_arn       = "arn:aws:sns:eu-west-1:123456789012:lakepipe-dev-pipeline-failures"
   datasets = [
     { name = "entities", raw_prefix = "incoming/entities/", target = "glue", database = "lake", table = "entities", view_database = null, split_column = "entity1", id_columns = ["entity2", "entity3", "entity4"], key_column = "key", value_column = "value", view_prefix = "entity_view_" },
     { name = "regulatory", raw_prefix = "incoming/regulatory/", target = "glue", database = "lake", table = "regulatory_reports", view_database = null, split_column = "seriesid", id_columns = ["aod", "rssdid", "submissionts"], key_column = "key", value_column = "value", view_prefix = "report_view_" },
@@ -63,8 +65,16 @@ run "lambda_configuration" {
   command = apply
 
   assert {
-    condition     = local.function_environment["STATE_MACHINE_ARN"] == var.state_machine_arn && jsondecode(local.function_environment["DATASETS_JSON"])[0].split_column == "entity1"
-    error_message = "STATE_MACHINE_ARN and DATASETS_JSON (specs with defaults) must be set."
+    condition     = local.function_environment["STATE_MACHINE_ARN"] == var.state_machine_arn && !contains(keys(local.function_environment), "DATASETS_JSON")
+    error_message = "STATE_MACHINE_ARN must be set; the specs are not in the environment (Lambda's 4 KB limit)."
+  }
+  assert {
+    condition     = local.function_environment["DATASETS_URI"] == "s3://lakepipe-dev-artifacts/lambda/s3-trigger/datasets/${sha256(aws_s3_object.datasets.content)}.json"
+    error_message = "DATASETS_URI names the specs object in the artifacts bucket, keyed by the sha256 of its content."
+  }
+  assert {
+    condition     = jsondecode(aws_s3_object.datasets.content)[0].split_column == "entity1" && aws_s3_object.datasets.kms_key_id == var.kms_key_arn
+    error_message = "The specs object holds the specs with defaults, encrypted with the lake key."
   }
   assert {
     condition     = module.function.function_name == "lakepipe-dev-s3-trigger" && module.function.log_group_name == "/aws/lambda/lakepipe-dev-s3-trigger"
@@ -86,6 +96,14 @@ run "trigger_role_starts_only_the_pipeline" {
   assert {
     condition     = length([for s in module.function.policy.Statement : s if strcontains(jsonencode(s.Action), "states:")]) == 1
     error_message = "No other Step Functions permissions."
+  }
+  assert {
+    condition = (
+      [for s in module.function.policy.Statement : s.Resource if strcontains(jsonencode(s.Action), "s3:")] ==
+      ["arn:aws:s3:::lakepipe-dev-artifacts/${aws_s3_object.datasets.key}"] &&
+      one([for s in module.function.policy.Statement : s if s.Sid == "ReadDatasetSpecs"]).Action == "s3:GetObject"
+    )
+    error_message = "The only S3 permission is s3:GetObject on exactly the specs object (not the bucket, not a prefix)."
   }
   assert {
     condition     = alltrue([for s in module.function.policy.Statement : s.Resource != "*" || s.Sid == "Tracing"])
@@ -141,11 +159,39 @@ run "the_lambda_passes_every_spec_property_on" {
 
   assert {
     # Terraform keeps only the attributes the variable's type lists: a new schema property missing there
-    # would never reach the jobs (the trigger puts DATASETS_JSON's spec in the execution input).
+    # would never reach the jobs (the trigger puts the specs object's spec in the execution input).
     condition = (
-      toset(keys(jsondecode(local.datasets_json)[0])) ==
+      toset(keys(jsondecode(aws_s3_object.datasets.content)[0])) ==
       toset(keys(jsondecode(file("../../../datasets/dataset.schema.json")).properties))
     )
     error_message = "The trigger's datasets type must list every property of datasets/dataset.schema.json."
+  }
+}
+
+run "thirty_datasets_with_quality_rules_keep_the_environment_small" {
+  command = plan
+
+  variables {
+    # ~30 KB of specs: over seven times what Lambda allows for all environment variables together.
+    datasets = [for i in range(30) : {
+      name          = "feed${i}", raw_prefix = "incoming/feed${i}/", target = "glue", database = "lake", table = "feed${i}",
+      view_database = null, split_column = "series", id_columns = ["entity", "period"], key_column = "key",
+      value_column  = "value", view_prefix = "feed${i}_view_",
+      quality_rules = [
+        { name = "series_set", type = "not_null", column = "series" },
+        { name = "known_units", type = "accepted_values", column = "unit", values = ["usd", "eur", "pct"] },
+        { name = "period_shape", type = "regex", column = "period", pattern = "^[0-9]{4}-Q[1-4]$" },
+        { name = "value_range", type = "value_range", min = -1000000, max = 1000000 },
+      ]
+    }]
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_s3_object.datasets.content)) == 30 && length(aws_s3_object.datasets.content) > 4096
+    error_message = "All 30 specs (more than 4 KB of JSON) go into the specs object."
+  }
+  assert {
+    condition     = sum([for k, v in local.function_environment : length(k) + length(v)]) < 1024
+    error_message = "The Lambda's environment stays small however many datasets there are."
   }
 }
