@@ -27,6 +27,6 @@ destroy-local: tf-cli-config ## terraform destroy of environments/local (make do
 	$(LOCAL_TF) destroy -auto-approve -input=false -no-color $(LOCAL_TF_VARS)
 
 test-e2e: venv package spark-runtime tf-cli-config ## apply the stack into a fresh endpoint, upload the sample, the execution SUCCEEDS
-	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/e2e -q -p no:cacheprovider
+	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/e2e -q -p no:cacheprovider --durations=15
 
 TEST_TARGETS += test-e2e

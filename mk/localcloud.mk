@@ -24,7 +24,7 @@ test-localcloud-endpoint: venv spark-runtime ## the local endpoint's tests that 
 	$(PY) -m pytest -q -p no:cacheprovider -m 'not spark' tests/localcloud
 
 test-localcloud-spark: venv spark-runtime ## the Spark runtime and local Glue runner tests (heavy lock)
-	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark tests/localcloud
+	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest -q -p no:cacheprovider -m spark tests/localcloud --durations=10
 
 bench-athena: venv ## latency of one Athena query over a 1,000,000-row Iceberg table
 	$(PY) -m localcloud.bench_athena

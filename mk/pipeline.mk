@@ -15,7 +15,7 @@ test-unit: venv ## unit tests: pure logic, state machine, Lambdas against moto (
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 test-spark: venv spark-runtime package ## Spark integration tests of both Glue jobs (local Iceberg, moto)
-	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/pipeline -q -m spark -p no:cacheprovider
+	flock /tmp/lakepipe-heavy.lock $(PY) -m pytest tests/pipeline -q -m spark -p no:cacheprovider --durations=10
 
 bench-jobs: venv spark-runtime ## the jobs' logic in-process vs the DuckDB reference, checked equal (1,000,000 rows; 20 x 50 views)
 	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_jobs.py
