@@ -98,9 +98,10 @@ def row_failure(rule: dict[str, Any], spec: DatasetSpec):
 
 
 def aggregates(spec: DatasetSpec, good, duplicate_key):
-    """Per row rule: (count of failing lines, the first SAMPLES positions in the partition) as
+    """Per row rule: (count of failing rows, the first SAMPLES distinct positions in the partition) as
     `_q<i>_n` / `_q<i>_at`, for the one aggregate of lakepipe.ingest._stats (grouped by partition).
-    `good`: the line loads; `duplicate_key`: the line is superseded by a different value of its key."""
+    `good`: the line loads; `duplicate_key`: the line is superseded by a different value of its key.
+    The positions are a set: the rows of one JSON record (explode, leaves) share its line."""
     from pyspark.sql import functions as F
 
     out = []
@@ -109,7 +110,7 @@ def aggregates(spec: DatasetSpec, good, duplicate_key):
             continue
         failing = duplicate_key if rule["type"] == "unique" else good & row_failure(rule, spec)
         out.append(F.sum(F.when(failing, 1).otherwise(0)).alias(f"_q{i}_n"))
-        out.append(F.slice(F.sort_array(F.collect_list(F.when(failing, F.col("_lp_idx")))), 1, SAMPLES)
+        out.append(F.slice(F.sort_array(F.collect_set(F.when(failing, F.col("_lp_idx")))), 1, SAMPLES)
                    .alias(f"_q{i}_at"))
     return out
 

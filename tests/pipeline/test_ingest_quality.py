@@ -1,6 +1,7 @@
 """Quality rules in local Spark (issue 12 part 3): every rule type with both severities, counted in the
 run's one aggregate; an error fails the run before any commit; results go to `<table>_quality`."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,21 @@ def test_an_error_rule_fails_the_run_before_any_commit(spark, tmp_path):
     assert [(r.rule, r.passed) for r in e.value.results] == [("value_range", False), ("unique", False)]
     assert snapshot_ids(spark, table) == snaps  # nothing committed
     assert not (tmp_path / "rejects" / "entities" / "run-qe2").exists()  # no rejects either
+
+
+def test_sample_lines_name_each_line_once_when_a_record_gives_several_rows(spark, tmp_path):
+    """A JSON record exploded into several failing rows is one line: its number appears once, and does not
+    crowd the next failing line out of the five samples."""
+    raw = load_spec_file(ROOT / "datasets/entities.json").to_dict()
+    spec = parse_spec({**raw, "table": "entities_quality_json", "format": "json", "json": {
+        "explode": "$.figures", "columns": {"entity1": "$.company", "entity2": "$.region", "entity3": "$.year",
+                                            "entity4": "$.half", "key": "@.metric", "value": "@.amount"}},
+        "quality_rules": [{"type": "value_range", "min": 0, "severity": "warn"}]})
+    record = {"company": "ACME", "region": "EMEA", "year": 2024, "half": "H1"}
+    src = tmp_path / "q.json"
+    src.write_text(json.dumps({**record, "figures": [{"metric": f"m{i}", "amount": -i - 1} for i in range(6)]}) + "\n"
+                   + json.dumps({**record, "half": "H2", "figures": [{"metric": "m0", "amount": 1}]}) + "\n"
+                   + json.dumps({**record, "half": "H2", "figures": [{"metric": "m1", "amount": -1}]}) + "\n")
+    res = ingest(spark, spec, src, "run-qj", tmp_path)
+    assert res.rows_loaded == 8
+    assert [(r["failing_rows"], r["sample_lines"]) for r in res.quality] == [(7, [1, 3])]
