@@ -350,7 +350,8 @@ def _stats(classified, spec: DatasetSpec) -> FileStats:
     split_column = spec.split_column
     kind, code = F.col("_lp_kind"), F.col("_lp_code")
     aggs = [
-        F.count(F.lit(1)).alias("lines"),
+        # Physical lines in the partition (its indexes are 0..n-1), not rows: a JSON record may give several.
+        (F.max("_lp_idx") + 1).alias("lines"),
         F.sum(F.when(kind == KIND_DATA, 1).otherwise(0)).alias("data"),
         F.sum(F.when(kind == KIND_BLANK, 1).otherwise(0)).alias("blank"),
         F.sum(F.when((kind == KIND_DATA) & code.isNull(), 1).otherwise(0)).alias("good"),

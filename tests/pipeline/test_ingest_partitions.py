@@ -147,3 +147,37 @@ def test_line_numbers_and_dedupe_across_partitions(spark, spec, tmp_path, multil
     whole_table = f"{CATALOG}.{spec.database}.{tables[1]}"
     assert rows_sorted(spark.table(whole_table).select(*spec.data_columns).collect()) == rows_sorted(
         spark.table(table).select(*spec.data_columns).collect())
+
+
+def test_ndjson_records_exploded_into_rows_keep_their_line_numbers_across_partitions(spark, spec, tmp_path):
+    """Each NDJSON record gives three rows (explode): a partition's line count is its records, not its rows,
+    or every line number after the first partition is too high."""
+    import json
+
+    src = tmp_path / "many_partitions.json"
+    records, broken = [], []
+    for i in range(60):
+        if i in (17, 41):
+            records.append("{not json " + str(i))
+            broken.append(i + 1)  # 1-based physical line
+        else:
+            records.append(json.dumps({"c": f"Split {i % 2}", "r": f"e{i}",
+                                       "figures": [{"m": f"k{j}", "v": str(i * 10 + j)} for j in range(3)]}))
+    src.write_text("\n".join(records) + "\n", encoding="utf-8")
+    s = parse_spec({**spec.to_dict(), "table": "entities_partitions_ndjson", "format": "json",
+                    "json": {"explode": "$.figures", "columns": {"entity1": "$.c", "entity2": "$.r",
+                                                                 "key": "@.m", "value": "@.v"}}})
+    key = "spark.sql.files.maxPartitionBytes"
+    before = spark.conf.get(key)
+    spark.conf.set(key, str(PARTITION_BYTES * 4))
+    try:
+        assert spark.read.text(str(src)).rdd.getNumPartitions() >= 5
+        res = run_ingest(spark, s, source_uri=f"file://{src}", source_version="v1", run_id="run-ndjson",
+                         rejects_location=f"file://{tmp_path}/rejects/", glue_catalog=CATALOG)
+    finally:
+        spark.conf.set(key, before)
+    assert res.rejects_by_reason == {"unparseable": 2}
+    got = read_rejects(tmp_path / "rejects" / "entities" / "run-ndjson")
+    assert [(r["line"], r["reason"]) for r in got] == [(n, "unparseable") for n in broken]
+    assert all(r["record"] == records[r["line"] - 1] for r in got)
+    assert spark.table(f"{CATALOG}.{s.database}.{s.table}").count() == 58 * 3
