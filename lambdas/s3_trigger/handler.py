@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakepipe.events import decide
+from lakepipe.s3util import split_s3_uri
 from lakepipe.spec import SpecError, load_specs_list
 
 logger = Logger(service="lakepipe-s3-trigger")
@@ -59,9 +60,12 @@ def _s3_client():
 
 
 def _read_specs(uri: str) -> list:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        bucket, key = split_s3_uri(uri)
+    except ValueError:
+        bucket, key = "", ""
     expected = key.rsplit("/", 1)[-1].removesuffix(".json")
-    if not uri.startswith("s3://") or not bucket or not re.fullmatch(r"[0-9a-f]{64}", expected):
+    if not uri.startswith("s3://") or not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise DatasetSpecsError(f"DATASETS_URI {uri!r} is not s3://<bucket>/<prefix>datasets/<sha256>.json")
     try:
         body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
