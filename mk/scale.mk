@@ -1,4 +1,4 @@
-# Issue 11 at scale: the burst e2e test (tests/e2e/test_burst_e2e.py, 20 files in `make test`) with 200 small
+# Issue 11 at scale: the burst e2e test (tests/e2e/test_burst_e2e.py, 12 files in `make test`) with 200 small
 # uploads to one dataset, in a fresh endpoint. Not part of `make test` (it takes the machine for a long while);
 # prints the figures (wall time, most Glue runs at once, commit races redone).
 SCALE_FILES ?= 200
