@@ -88,15 +88,15 @@ class ViewDefinition:
     columns: tuple[str, ...]  # view column names, in order
     column_map: dict[str, str]  # key column name -> key (only the pivoted key columns)
     query: exp.Select = field(compare=False, repr=False)  # FROM the Spark name of the base table
-    base: BaseTable = field(compare=False, repr=False)
+    # Both texts, rendered once by build_view.
+    spark_text: str = field(compare=False, repr=False)
+    trino_text: str = field(compare=False, repr=False)
 
     def spark_sql(self) -> str:
-        return self.query.sql(dialect="spark")
+        return self.spark_text
 
     def trino_sql(self) -> str:
-        athena = self.query.copy()
-        athena.set("from_", exp.From(this=self.base.athena.copy()))
-        return athena.sql(dialect="trino")
+        return self.trino_text
 
 
 def build_view(
@@ -119,20 +119,26 @@ def build_view(
                 )
             ]
         )
-        projections.append(exp.alias_(exp.Max(this=case), _ident(names[k])))
+        projections.append(exp.alias_(exp.Max(this=case), _ident(names[k]), copy=False))
+    # copy=False: the builders would otherwise copy every new node, and the whole growing tree at each step.
     query = (
-        exp.select(*projections)
-        .from_(base.spark.copy())
-        .where(exp.EQ(this=_col(spec.split_column), expression=exp.Literal.string(split_value)))
-        .group_by(*[_col(c) for c in fixed])
+        exp.select(*projections, copy=False)
+        .from_(base.spark.copy(), copy=False)
+        .where(exp.EQ(this=_col(spec.split_column), expression=exp.Literal.string(split_value)), copy=False)
+        .group_by(*[_col(c) for c in fixed], copy=False)
     )
+    athena = query.copy()
+    athena.set("from_", exp.From(this=base.athena.copy()))
     return ViewDefinition(
         split_value=split_value,
         view_name=view_name,
         columns=tuple(fixed + [names[k] for k in ordered_keys]),
         column_map={names[k]: k for k in ordered_keys},
         query=query,
-        base=base,
+        # copy=False renders without the generator's defensive copy: `athena` is rendered once and
+        # discarded; for `query` a test checks that rendering it leaves it as it was.
+        trino_text=athena.sql(dialect="trino", copy=False),
+        spark_text=query.sql(dialect="spark", copy=False),
     )
 
 

@@ -68,6 +68,19 @@ def test_dialect_specific_quoting():
     assert "GROUP BY" in v.trino_sql()
 
 
+
+def test_the_texts_rendered_once_without_copies_equal_a_fresh_rendering_of_the_tree():
+    """build_view renders each dialect once without sqlglot's defensive copy; the kept tree must come out of
+    that as it was built, and a rendering from copies must give the same texts."""
+    base = s3tables_base_table("lake_ns", "entities", spark_catalog="s3tables_catalog", table_bucket="lp-dev-tables")
+    for spec, view_base in ((SPEC, None), (S3T, base)):
+        v = build_view(spec, "O'Brien", HOSTILE + ["Key", "key"], "entity_view_x", view_base)
+        assert v.query.sql(dialect="spark") == v.spark_sql()
+        athena = v.query.copy()
+        athena.set("from_", exp.From(this=(view_base.athena if view_base else v.query.args["from_"].this).copy()))
+        assert athena.sql(dialect="trino") == v.trino_sql()
+
+
 S3T = parse_spec({"name": "entities_s3t", "raw_prefix": "in/s/", "target": "s3tables", "database": "lake_ns",
                   "table": "entities"})
 
