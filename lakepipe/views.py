@@ -1,12 +1,13 @@
 """The view job: one Glue Data Catalog multi-dialect view per split value.
 
-1. One pass over the table: the distinct (split value, key) pairs.
+1. One pass over the table: the distinct (split value, key) pairs (Glue lists the
+   views' database meanwhile).
 2. Per split value, one sqlglot definition (viewsql.py) rendered for Spark and Trino. The Spark
    text is analysed by Spark against the real table (its schema must be exactly the expected
    string columns); the Trino text is parsed back by sqlglot. Every new or changed definition is
-   checked before any view is written (two at a time: Spark's analysis of one in the JVM overlaps
-   sqlglot's parse of another); a definition equal to the managed view in Glue was checked when it
-   was written and is not checked again.
+   checked before any view is written (two split values at a time: Spark's analysis of one in the
+   JVM overlaps sqlglot's building, rendering and parsing of another); a definition equal to the
+   managed view in Glue was checked when it was written and is not checked again.
 3. Glue CreateTable/UpdateTable with a ViewDefinition (SPARK + ATHENA representations, the
    definer role, the base table ARN as the only sub-object, the columns in the
    StorageDescriptor). A view whose `lakepipe.definition_sha256` matches is left alone; views
@@ -26,6 +27,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +65,7 @@ VIEW_WRITE_ATTEMPTS = 10  # create/update races with another view job: re-read, 
 VIEW_STATUS_DEADLINE_S = 300.0  # how long Glue may take to validate one view's dialects
 SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
 ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
-CHECK_THREADS = 2  # definitions checked at once (check_definitions)
+CHECK_THREADS = 2  # split values prepared and checked at once (prepare_and_check)
 
 
 class ViewJobError(RuntimeError):
@@ -117,7 +119,7 @@ def split_keys(spark, spec: DatasetSpec, table: str, snapshot_id: int | None = N
 
 def check_spark(spark, view: ViewDefinition, sql: str) -> None:
     """Analyse the Spark text against the real table (two-part names resolve in the session's current
-    catalog: check_definitions sets it)."""
+    catalog: prepare_and_check sets it)."""
     from pyspark.sql.types import StringType
 
     try:
@@ -140,22 +142,27 @@ class PreparedView:
     table_input: dict[str, Any]
 
 
-def check_definitions(spark, catalog: str, prepared: list[PreparedView]) -> None:
-    """check_sizes, check_trino and check_spark of each definition, CHECK_THREADS at a time; raises the
-    first failure in the views' order. Two-part names resolve in `catalog`, as they do for the views'
-    readers."""
+def prepare_and_check(spark, catalog: str, split_values: list[str], prepare: Callable[[str], PreparedView],
+                      unchanged: Callable[[PreparedView], bool]) -> list[PreparedView]:
+    """prepare(split value) for each split value, then check_sizes, check_trino and check_spark of each
+    definition that is not unchanged; CHECK_THREADS split values at a time, so that Spark's analysis of one
+    in the JVM overlaps sqlglot's building, rendering and parsing of another. Returns the prepared views in
+    the order of split_values; raises the first failure in that order. Two-part names resolve in
+    `catalog`, as they do for the views' readers."""
 
-    def check(p: PreparedView) -> None:
-        check_sizes(p.view, p.spark_sql, p.trino_sql)
-        check_trino(p.trino_sql, p.view.columns)
-        check_spark(spark, p.view, p.spark_sql)
+    def prepared_and_checked(split_value: str) -> PreparedView:
+        p = prepare(split_value)
+        if not unchanged(p):
+            check_sizes(p.view, p.spark_sql, p.trino_sql)
+            check_trino(p.trino_sql, p.view.columns)
+            check_spark(spark, p.view, p.spark_sql)
+        return p
 
     previous = spark.catalog.currentCatalog()
     spark.catalog.setCurrentCatalog(catalog)
     try:
         with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="view-check") as pool:
-            for _ in pool.map(check, prepared):
-                pass
+            return list(pool.map(prepared_and_checked, split_values))
     finally:
         spark.catalog.setCurrentCatalog(previous)
 
@@ -345,26 +352,30 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
     table = table_name(spec, glue_catalog, s3tables_catalog)
     # Two-part names (target glue) resolve in the Glue catalog, as they do for the view's readers.
     catalog = glue_catalog
-    snapshot_id, sequence = table_state(spark, table)
-    keys_by_split = split_keys(spark, spec, table, snapshot_id)
+    db = spec.views_database
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="view-list") as glue_pool:
+        # Glue's listing of the views' database overlaps Spark's pass over the table.
+        listing = glue_pool.submit(_existing_tables, glue, db)
+        snapshot_id, sequence = table_state(spark, table)
+        keys_by_split = split_keys(spark, spec, table, snapshot_id)
+        existing = listing.result()
     # Terraform grants each analyst group the plain names of its declared values (modules/catalog).
     names = view_names(keys_by_split, spec.view_prefix,
                        declared=[v for g in spec.analyst_groups for v in g["split_values"]])
-    db = spec.views_database
-    existing = _existing_tables(glue, db)
+
+    def prepare(split_value: str) -> PreparedView:
+        view = build_view(spec, split_value, keys_by_split[split_value], names[split_value], base)
+        spark_sql, trino_sql = view.spark_sql(), view.trino_sql()
+        return PreparedView(view, spark_sql, trino_sql, table_input(
+            spec, view, spark_sql, trino_sql, definer_role_arn, base_arn, sequence))
+
+    prepared = prepare_and_check(spark, catalog, sorted(keys_by_split), prepare,
+                                 lambda p: _unchanged(existing.get(p.view.view_name), spec, p.table_input))
 
     report: dict[str, Any] = {"table_sequence_number": sequence, "views": [], "dropped": []}
     conflicts: list[str] = []
     failed: list[str] = []
     wanted: set[str] = set()
-    prepared = []
-    for split_value in sorted(keys_by_split):
-        view = build_view(spec, split_value, keys_by_split[split_value], names[split_value], base)
-        spark_sql, trino_sql = view.spark_sql(), view.trino_sql()
-        prepared.append(PreparedView(view, spark_sql, trino_sql, table_input(
-            spec, view, spark_sql, trino_sql, definer_role_arn, base_arn, sequence)))
-    check_definitions(spark, catalog, [p for p in prepared
-                                       if not _unchanged(existing.get(p.view.view_name), spec, p.table_input)])
     for p in prepared:
         view, tin = p.view, p.table_input
         wanted.add(view.view_name)

@@ -1,4 +1,4 @@
-"""The view job's checks of its definitions (lakepipe.views.check_definitions), without Spark: a stand-in
+"""The view job's checks of its definitions (lakepipe.views.prepare_and_check), without Spark: a stand-in
 session answers each analysed SQL text with the schema a real analysis would give."""
 
 import threading
@@ -14,7 +14,7 @@ from lakepipe.views import (
     PreparedView,
     _unchanged,
     base_table,
-    check_definitions,
+    prepare_and_check,
     table_input,
 )
 from lakepipe.viewsql import ViewDefinitionError, build_view
@@ -63,10 +63,16 @@ def strings(view) -> StructType:
     return StructType([StructField(c, StringType()) for c in view.columns])
 
 
+def check(spark, views: list[PreparedView], unchanged: tuple[str, ...] = ()) -> list[PreparedView]:
+    by_split = {p.view.split_value: p for p in views}
+    return prepare_and_check(spark, "glue_catalog", list(by_split), by_split.__getitem__,
+                             lambda p: p.view.split_value in unchanged)
+
+
 def test_every_definition_is_analysed_in_the_views_catalog_which_is_then_restored():
     views = [prepared(s, ["k1", "k2"]) for s in ("ACME", "Globex", "Initech")]
     spark = Session({p.view.split_value: strings(p.view) for p in views})
-    check_definitions(spark, "glue_catalog", views)
+    assert check(spark, views) == views
     assert sorted(spark.seen) == [("ACME", "glue_catalog"), ("Globex", "glue_catalog"), ("Initech", "glue_catalog")]
     assert spark.catalog.current == "spark_catalog"
 
@@ -85,8 +91,24 @@ def test_a_definition_spark_refuses_fails_naming_the_view(bad, message):
                                  for f in good.fields])}[bad]
     spark = Session({"ACME": strings(views[0].view), "Globex": schema})
     with pytest.raises(ViewDefinitionError, match=message) as e:
-        check_definitions(spark, "glue_catalog", views)
+        check(spark, views)
     assert "entity_view_globex" in str(e.value)
+    assert spark.catalog.current == "spark_catalog"
+
+
+def test_an_unchanged_definition_is_prepared_but_not_checked_again():
+    views = [prepared(s, ["k1"]) for s in ("ACME", "Globex", "Initech")]
+    # Globex's analysis would fail: it is not run, since the view in Glue already holds this definition.
+    spark = Session({"ACME": strings(views[0].view), "Globex": None, "Initech": strings(views[2].view)})
+    assert check(spark, views, unchanged=("Globex",)) == views
+    assert sorted(split for split, _ in spark.seen) == ["ACME", "Initech"]
+
+
+def test_the_first_failure_in_the_split_values_order_is_raised():
+    views = [prepared(s, ["k1"]) for s in ("ACME", "Globex", "Initech")]
+    spark = Session({"ACME": strings(views[0].view), "Globex": StructType([]), "Initech": None})
+    with pytest.raises(ViewDefinitionError, match="entity_view_globex: Spark columns"):
+        check(spark, views)
     assert spark.catalog.current == "spark_catalog"
 
 
