@@ -3,7 +3,7 @@
 DATASET ?= entities
 DIALECT ?= athena
 
-.PHONY: demo run query bench bench-10m bench-warm
+.PHONY: demo run query bench bench-10m bench-warm bench-settings
 demo: deploy-local ## the main command: sample CSV -> pipeline -> views, shown through Athena and Spark
 	$(PY) tools/local_lake.py demo
 
@@ -22,6 +22,9 @@ bench: venv spark-runtime package ## ingest (new, re-load, 10% MERGE) + views: S
 
 bench-10m: venv spark-runtime package ## `make bench` at 1M and 10M rows in one run (end to end at 1M only; ~15 min)
 	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_local.py --rows 1000000 --rows 10000000 $(BENCH_ARGS)
+
+bench-settings: venv spark-runtime ## shuffle partitions (1-8 per task slot vs 200) and Parquet codecs on the 1M-row ingest (~6 min); build/bench/settings.json
+	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_settings.py $(BENCH_ARGS)
 
 bench-warm: venv spark-runtime package tf-cli-config ## first and warm `make run` of the sample on a fresh endpoint, Glue pre-warm off then on (~5 min); build/bench/warm.json
 	flock /tmp/lakepipe-heavy.lock $(PY) tools/bench_warm.py $(BENCH_ARGS)

@@ -20,10 +20,18 @@ S3TABLES_CATALOG = "s3tables_catalog"
 LOCAL_ACCOUNT_ID = "123456789012"  # the local endpoint's account (moto's default)
 
 
+def shuffle_partitions(worker_type: str, number_of_workers: int) -> int:
+    """spark.sql.shuffle.partitions for an ingest job of these workers, as modules/glue_jobs computes it."""
+    rule = json.loads(TEMPLATE.read_text())["shuffle_partitions"]
+    return rule["per_task_slot"] * (number_of_workers - 1) * rule["worker_vcpus"][worker_type]
+
+
 def _render(*, raw_bucket: str, artifacts_bucket: str, warehouse_bucket: str, table_bucket: str | None,
             account_id: str, package_key: str, log_group: str, runs_prefix: str, rejects_prefix: str,
-            staging_prefix: str, warehouse_prefix: str, metrics_namespace: str) -> dict:
+            staging_prefix: str, warehouse_prefix: str, metrics_namespace: str, worker_type: str,
+            number_of_workers: int) -> dict:
     text = Template(TEMPLATE.read_text()).substitute(
+        shuffle_partitions=shuffle_partitions(worker_type, number_of_workers),
         account_id=account_id, glue_catalog=GLUE_CATALOG, s3tables_catalog=S3TABLES_CATALOG,
         table_bucket=table_bucket or "", raw_bucket=raw_bucket, warehouse_bucket=warehouse_bucket,
         artifacts_bucket=artifacts_bucket, warehouse_prefix=warehouse_prefix, runs_prefix=runs_prefix,
@@ -48,14 +56,17 @@ def job_arguments(job: str, *, raw_bucket: str, artifacts_bucket: str, warehouse
                   table_bucket: str | None = None, account_id: str = LOCAL_ACCOUNT_ID,
                   package_key: str = "glue/lakepipe.zip", log_group: str = "/aws-glue/jobs/lakepipe-local",
                   runs_prefix: str = "runs/", rejects_prefix: str = "rejects/", staging_prefix: str = "staging/",
-                  warehouse_prefix: str = "iceberg/", metrics_namespace: str = "lakepipe/local") -> dict[str, str]:
+                  warehouse_prefix: str = "iceberg/", metrics_namespace: str = "lakepipe/local",
+                  worker_type: str = "G.1X", number_of_workers: int = 2) -> dict[str, str]:
     """DefaultArguments of the ingest (`job="ingest"`), view (`job="views"`) or maintenance (`job="maintenance"`) job. The defaults of the
-    keyword arguments are what the local tools upload (the package at glue/lakepipe.zip); Terraform
-    passes the stack's own (a content-addressed package key, the stack's log group)."""
+    keyword arguments are what the local tools upload (the package at glue/lakepipe.zip) and the ingest
+    job's workers of modules/glue_jobs' defaults; Terraform passes the stack's own (a content-addressed
+    package key, the stack's log group, its workers)."""
     rendered = _render(raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket, warehouse_bucket=warehouse_bucket,
                        table_bucket=table_bucket, account_id=account_id, package_key=package_key, log_group=log_group,
                        runs_prefix=runs_prefix, rejects_prefix=rejects_prefix, staging_prefix=staging_prefix,
-                       warehouse_prefix=warehouse_prefix, metrics_namespace=metrics_namespace)
+                       warehouse_prefix=warehouse_prefix, metrics_namespace=metrics_namespace,
+                       worker_type=worker_type, number_of_workers=number_of_workers)
     parts = rendered["arguments"]
     args = {**parts["common"], "--conf": _conf(rendered, table_bucket), **parts[job]}
     if job == "views":

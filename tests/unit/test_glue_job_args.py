@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.glue_job_args import default_arguments, job_arguments, spark_conf
+from tools.glue_job_args import default_arguments, job_arguments, shuffle_partitions, spark_conf
 
 REPO = Path(__file__).resolve().parents[2]
 UNKNOWN = "(known after apply)"  # tools/terraform/plan-snapshot.py
@@ -41,6 +41,8 @@ def _planned(env: str) -> dict[str, dict]:
             "log_group": one("module.glue_jobs.aws_cloudwatch_log_group.jobs")["name"],
             "definer_role_arn": "arn:aws:iam::123456789012:role/unused-by-the-ingest-job",
             "metrics_namespace": f"lakepipe/{env}",  # modules/stack's default, <name_prefix>/<environment>
+            "worker_type": one("module.glue_jobs.aws_glue_job.ingest")["worker_type"],
+            "number_of_workers": one("module.glue_jobs.aws_glue_job.ingest")["number_of_workers"],
         },
         "ingest": one("module.glue_jobs.aws_glue_job.ingest")["default_arguments"],
         "views": one("module.glue_jobs.aws_glue_job.views")["default_arguments"],
@@ -74,3 +76,13 @@ def test_spark_conf_with_a_table_bucket_adds_the_federated_catalog():
     assert conf[0] == "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
     assert "spark.sql.catalog.glue_catalog.warehouse=s3://wh/iceberg/" in conf
     assert "spark.sql.catalog.s3tables_catalog.glue.id=111122223333:s3tablescatalog/tb" in conf
+
+
+def test_shuffle_partitions_are_two_per_task_slot_of_the_ingest_workers():
+    """One worker runs the driver; each other one executor with a task slot per vCPU."""
+    assert shuffle_partitions("G.1X", 2) == 8 and shuffle_partitions("G.2X", 10) == 144
+    assert shuffle_partitions("G.025X", 3) == 8
+    for env in ("dev", "prod"):
+        planned = _planned(env)
+        expected = shuffle_partitions(planned["names"]["worker_type"], planned["names"]["number_of_workers"])
+        assert f"spark.sql.shuffle.partitions={expected}" in planned["ingest"]["--conf"].split(" --conf ")

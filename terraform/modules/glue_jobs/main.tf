@@ -70,20 +70,22 @@ resource "aws_s3_object" "package" {
 locals {
   # Defined once in job_arguments.json; tools/glue_job_args.py renders the same file for the local
   # tools and the script tests (tests/unit/test_glue_job_args.py checks it against the planned jobs).
+  shuffle = jsondecode(file("${path.module}/job_arguments.json")).shuffle_partitions
   job_arguments = jsondecode(templatefile("${path.module}/job_arguments.json", {
-    account_id       = var.account_id
-    glue_catalog     = var.glue_catalog_name
-    s3tables_catalog = var.s3tables_catalog_name
-    table_bucket     = local.s3tables_enabled ? var.s3tables_table_bucket_name : ""
-    raw_bucket       = var.raw_bucket_name
-    warehouse_bucket = var.warehouse_bucket_name
-    artifacts_bucket = var.artifacts_bucket_name
-    warehouse_prefix = var.warehouse_prefix
-    runs_prefix      = var.runs_prefix
-    rejects_prefix   = var.rejects_prefix
-    staging_prefix   = var.staging_prefix
-    package_key      = aws_s3_object.package.key
-    log_group        = aws_cloudwatch_log_group.jobs.name
+    shuffle_partitions = local.shuffle.per_task_slot * (var.number_of_workers - 1) * local.shuffle.worker_vcpus[var.worker_type]
+    account_id         = var.account_id
+    glue_catalog       = var.glue_catalog_name
+    s3tables_catalog   = var.s3tables_catalog_name
+    table_bucket       = local.s3tables_enabled ? var.s3tables_table_bucket_name : ""
+    raw_bucket         = var.raw_bucket_name
+    warehouse_bucket   = var.warehouse_bucket_name
+    artifacts_bucket   = var.artifacts_bucket_name
+    warehouse_prefix   = var.warehouse_prefix
+    runs_prefix        = var.runs_prefix
+    rejects_prefix     = var.rejects_prefix
+    staging_prefix     = var.staging_prefix
+    package_key        = aws_s3_object.package.key
+    log_group          = aws_cloudwatch_log_group.jobs.name
     # The jobs' custom CloudWatch metrics (lakepipe/metrics.py, modules/monitoring).
     metrics_namespace = var.metrics_namespace
   }))

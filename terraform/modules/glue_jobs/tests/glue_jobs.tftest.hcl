@@ -100,7 +100,7 @@ run "job_arguments_follow_the_design_contract" {
     error_message = "The jobs use Iceberg catalogs only: no --enable-glue-datacatalog (Spark's Hive client would need access to database default)."
   }
   assert {
-    condition     = startswith(output.spark_conf, "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions --conf spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog --conf spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog --conf spark.sql.catalog.glue_catalog.warehouse=s3://lakepipe-dev-warehouse/iceberg/ --conf spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO")
+    condition     = startswith(output.spark_conf, "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions --conf spark.sql.shuffle.partitions=8 --conf spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog --conf spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog --conf spark.sql.catalog.glue_catalog.warehouse=s3://lakepipe-dev-warehouse/iceberg/ --conf spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO")
     error_message = "The packed --conf must start exactly as docs/design.md describes."
   }
   assert {
@@ -234,6 +234,19 @@ run "without_s3tables_no_s3tables_catalog_or_permissions" {
   assert {
     condition     = !strcontains(local.spark_conf, "s3tables") && length(local.ingest_s3tables_statements) == 0 && length(local.view_s3tables_statements) == 0 && !contains(keys(local.view_arguments), "--s3tables_table_bucket")
     error_message = "No S3 Tables catalog, argument or permissions when the stack has no table bucket."
+  }
+}
+
+run "shuffle_partitions_follow_the_ingest_workers" {
+  command = plan
+  variables {
+    worker_type       = "G.2X"
+    number_of_workers = 10
+  }
+  assert {
+    # 2 per task slot x 9 executors x 8 vCPUs; the defaults (G.1X x 2) give 8.
+    condition     = contains(split(" --conf ", local.spark_conf), "spark.sql.shuffle.partitions=144") && local.ingest_arguments["--conf"] == local.view_arguments["--conf"]
+    error_message = "spark.sql.shuffle.partitions must be 2 x the ingest job's task slots, in both jobs' --conf."
   }
 }
 
