@@ -17,7 +17,7 @@ engines computing it), the same counts per reject reason and the same rejected (
 A difference stops the benchmark (exit 1) without ratios.
 
 Peak driver memory: the driver JVM's peak resident set (VmHWM, reset before each case through
-/proc/<pid>/clear_refs), DuckDB's likewise for this Python process.
+/proc/<pid>/clear_refs), DuckDB's likewise for this Python process. The driver's heap is DRIVER_MEMORY.
 Figures go to stdout and to build/bench/jobs.json. Asserts nothing about time.
 
 Usage: .venv/bin/python tools/bench_jobs.py [--rows N ...] [--multiline-only] (`make bench-jobs`; takes the
@@ -43,6 +43,10 @@ BENCH_DIR = ROOT / "build" / "bench"
 INJECT_EVERY = 100_000  # one burst of reject/duplicate/quoted/blank lines per this many rows
 CASES = ("new table", "reload unchanged", "merge 10%+10%")
 MULTILINE_EVERY = 1_000  # one value spanning lines per this many rows in the multi-line case
+# The driver's heap (local mode: the executors' too). Measured at 10M rows (lakepipe/README.md "Performance"):
+# 2 GB of heap made a 2.5-2.7 GB process (the JVM beyond the heap: ~450 MB metaspace, GC, code cache, threads,
+# plus native buffers); 1280 MB keeps the whole process under 2 GB and 10M rows working.
+DRIVER_MEMORY = "1280m"
 
 
 def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant: str = "base") -> dict[str, int]:
@@ -253,13 +257,15 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
 
     logging.basicConfig(level=logging.WARNING)
     t = time.perf_counter()
-    spark = local_spark_session("lakepipe-bench", {"glue_catalog": str(work / "catalog")})
+    spark = local_spark_session("lakepipe-bench", {"glue_catalog": str(work / "catalog")},
+                                {"spark.driver.memory": DRIVER_MEMORY})
     spark.range(1).collect()
     jvm_pid = spark_jvm_pid(spark)
     session_s = time.perf_counter() - t
     print(f"spark session start: {session_s:.1f}s (not in any figure below)", flush=True)
     results: list[dict[str, Any]] = []
-    out: dict[str, Any] = {"spark_session_start_s": round(session_s, 2), "cases": results}
+    out: dict[str, Any] = {"spark_session_start_s": round(session_s, 2), "spark_driver_memory": DRIVER_MEMORY,
+                           "cases": results}
     con = duckdb.connect()
     try:
         for rows in sizes if engine_cases else []:

@@ -10,7 +10,7 @@ from lakepipe.rules import HeaderError
 from lakepipe.spec import load_spec_file, parse_spec
 
 from .conftest import CATALOG
-from .helpers import read_rejects, snapshot_ids, table_rows
+from .helpers import read_rejects, rows_sorted, snapshot_ids, table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
@@ -135,3 +135,38 @@ def test_a_failed_commit_leaves_no_rejects(spark, spec, table, tmp_path, monkeyp
         ingest(spark, spec, DATA / "bad_rows.csv", "run-commit-fails", tmp_path)
     assert snapshot_ids(spark, table) == snaps
     assert not (tmp_path / "entities" / "run-commit-fails").exists()
+
+
+def test_the_diff_is_a_shuffled_hash_join_when_small_with_the_same_rows(spark, spec):
+    """The diff runs under SMALL_HASH_JOIN: adaptive execution turns its sort-merge join into a shuffled hash
+    join (no sort) when the table's side is small per partition, and keeps the sort-merge join (which can
+    spill) when it is not; both give the same rows. The settings do not outlive the block, set or not."""
+    from lakepipe.ingest import SMALL_HASH_JOIN, changed_rows, sql_conf
+
+    table = f"{CATALOG}.{spec.database}.entities_diff_join"
+    rows = [("A", "x", None, f"i{i}", f"k{i % 7}", str(i)) for i in range(500)]
+    spark.sql(f"DROP TABLE IF EXISTS {table}")
+    schema = ", ".join(f"{c} STRING" for c in spec.data_columns)
+    spark.createDataFrame(rows, schema).writeTo(table).using("iceberg").create()
+    spark.sql(f"ALTER TABLE {table} ADD COLUMNS (lakepipe_source_file STRING, lakepipe_source_event_time TIMESTAMP, "
+              "lakepipe_source_sequencer STRING)")
+    # the same rows, one value changed, one new key
+    file_rows = rows[:300] + [("A", "x", None, "i300", "k6", "changed"), ("A", "x", None, "new", "k0", "1")]
+    good = spark.createDataFrame(file_rows, schema)
+    plans, results = {}, {}
+    spark.conf.set("spark.sql.adaptive.advisoryPartitionSizeInBytes", "48MB")  # a session's own setting
+    no_broadcast = {"spark.sql.autoBroadcastJoinThreshold": "-1"}  # the test's tables are tiny
+    for label, settings in (("small", SMALL_HASH_JOIN),
+                            ("large", {**SMALL_HASH_JOIN, "spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold": "1b"})):
+        with sql_conf(spark, {**no_broadcast, **settings}):
+            diff = changed_rows(spark, good, spec, table, ordered=False, split_values=["A"], extra_columns=())
+            results[label] = rows_sorted(diff.collect())
+            plan = diff._jdf.queryExecution().executedPlan().toString()
+            plans[label] = plan.split("== Initial Plan ==")[0]  # adaptive execution's final plan
+    assert "ShuffledHashJoin" in plans["small"] and "SortMergeJoin" not in plans["small"], plans["small"]
+    assert "SortMergeJoin" in plans["large"], plans["large"]
+    assert results["small"] == results["large"] == rows_sorted(file_rows[300:])
+    assert spark.conf.get("spark.sql.adaptive.advisoryPartitionSizeInBytes") == "48MB"
+    assert spark.conf.get("spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold", None) is None
+    assert spark.conf.get("spark.sql.autoBroadcastJoinThreshold") != "-1"
+    spark.conf.unset("spark.sql.adaptive.advisoryPartitionSizeInBytes")
