@@ -28,3 +28,25 @@ def test_package_content_and_pins():
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in entries)
     assert pinned("sqlglot").startswith("sqlglot==")
     assert pinned("aws-lambda-powertools").startswith("aws-lambda-powertools==")
+
+
+def test_glue_bytecode_is_reproducible_and_imported_from_the_zip(tmp_path):
+    """Every module of the Glue zip gets a legacy-location .pyc (zipimport reads no __pycache__), byte-identical
+    across builds, and Python imports the module from it, with tracebacks naming the zip's source."""
+    import subprocess
+    import sys
+
+    from lakepipe.packaging import glue_bytecode
+
+    entries = lakepipe_entries()
+    first, second = glue_bytecode(entries, tmp_path / "one"), glue_bytecode(entries, tmp_path / "two")
+    sources = {n for n in entries if n.endswith(".py")}
+    assert set(first) == {n + "c" for n in sources}
+    assert {n: p.read_bytes() for n, p in first.items()} == {n: p.read_bytes() for n, p in second.items()}
+    zipped = tmp_path / "glue.zip"
+    write_zip(zipped, {**entries, **first})
+    probe = ("import sys, traceback; sys.path.insert(0, sys.argv[1]); import lakepipe.naming as n; print(n.__file__)\n"
+             "try:\n    n.slugify(None)\nexcept Exception:\n    print(traceback.format_exc())")
+    out = subprocess.run([sys.executable, "-c", probe, str(zipped)], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0] == f"{zipped}/lakepipe/naming.pyc"
+    assert 'File "lakepipe.zip/lakepipe/naming.py", line' in out
