@@ -50,6 +50,14 @@ MULTILINE_EVERY = 1_000  # one value spanning lines per this many rows in the mu
 DRIVER_MEMORY = "1280m"
 
 
+def bench_spec(table: str):
+    """The benchmarks' dataset spec (the seed shape: entities-like columns), loaded into glue_catalog.lake.<table>."""
+    from lakepipe.spec import parse_spec
+
+    return parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
+                       "table": table})
+
+
 def make_csv(path: Path, rows: int, splits: int = 20, keys: int = 50, *, variant: str = "base") -> dict[str, int]:
     """Narrow data in the seed shape: `splits` split values x ids x `keys` keys (about `rows` rows).
 
@@ -118,22 +126,19 @@ def bench_multiline(spark, work: Path, rows: int) -> dict[str, Any]:
     from pyspark.sql import functions as F
 
     from lakepipe.ingest import run_ingest
-    from lakepipe.spec import parse_spec
 
     figures: dict[str, Any] = {"rows": rows, "values_spanning_lines": 0}
     fingerprints = {}
     # Warm-up, not measured: both read paths once, so the first measured case does not pay the JVM's warm-up.
     warm = work / "warm-up.csv"
     make_multiline_csv(warm, 100_000, line_break="\n")
-    spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
-                       "table": "bench_multiline_warm_up"})
+    spec = bench_spec("bench_multiline_warm_up")
     run_ingest(spark, spec, source_uri=f"file://{warm}", source_version="v1", run_id="warm-up",
                rejects_location=f"file://{work}/rejects/", glue_catalog="glue_catalog")
     for label, line_break in (("single-line", " "), ("multi-line", "\n")):
         src = work / f"{label}_{rows}.csv"
         quoted = make_multiline_csv(src, rows, line_break=line_break)
-        spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
-                           "table": f"bench_{label.replace('-', '_')}_{rows}"})
+        spec = bench_spec(f"bench_{label.replace('-', '_')}_{rows}")
         reset_peak(spark_jvm_pid(spark))
         t = time.perf_counter()
         res = run_ingest(spark, spec, source_uri=f"file://{src}", source_version="v1", run_id=label,
@@ -251,7 +256,6 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
     import duckdb
 
     from lakepipe.ingest import run_ingest
-    from lakepipe.spec import parse_spec
     from localcloud.spark_runtime import local_spark_session
     from tools.duckdb_ingest_reference import ingest as duck_ingest
     from tools.duckdb_ingest_reference import table_scan
@@ -273,8 +277,7 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
             # Warm-up, not measured: the three cases once on a smaller file in both engines, so the first
             # measured case does not pay the JVM's JIT warm-up that the others do not (a cold first load made
             # the re-load look faster against it than it is).
-            spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
-                               "table": "bench_warm_up"})
+            spec = bench_spec("bench_warm_up")
             base, merge = work / "warm_up_base.csv", work / "warm_up_merge.csv"
             make_csv(base, WARM_UP_ROWS, splits, keys)
             make_csv(merge, WARM_UP_ROWS, splits, keys, variant="merge")
@@ -289,8 +292,7 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
                   f"{time.perf_counter() - t:.1f}s (not in any figure below)", flush=True)
             out["warm_up_rows"] = WARM_UP_ROWS
         for rows in sizes if engine_cases else []:
-            spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
-                               "table": f"bench_{rows}"})
+            spec = bench_spec(f"bench_{rows}")
             table = f"glue_catalog.lake.bench_{rows}"
             base, merge = work / f"base_{rows}.csv", work / f"merge_{rows}.csv"
             t = time.perf_counter()

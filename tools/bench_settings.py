@@ -35,9 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from lakepipe.ingest import run_ingest
-    from lakepipe.spec import parse_spec
     from localcloud.spark_runtime import local_spark_session
-    from tools.bench_jobs import make_csv, write_json
+    from tools.bench_jobs import bench_spec, make_csv, write_json
 
     logging.basicConfig(level=logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="lakepipe-bench-settings-"))
@@ -45,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         spark = local_spark_session("lakepipe-bench-settings", {"glue_catalog": str(work / "catalog")})
         src = work / "base.csv"
         make_csv(src, args.rows)
-        spec = parse_spec({"name": "bench", "raw_prefix": "in/bench/", "target": "glue", "database": "lake",
-                           "table": "settings"})
+        spec = bench_spec("settings")
         table = "glue_catalog.lake.settings"
         out = {"rows": args.rows, "adaptive": spark.conf.get("spark.sql.adaptive.enabled"), "shuffle": [], "codec": []}
 
