@@ -61,7 +61,6 @@ P_HASH = "lakepipe.definition_sha256"
 # overlapping executions may finish in any order, and a view built from an older state never replaces
 # one built from a newer state.
 P_TABLE_SEQUENCE = "lakepipe.table_sequence_number"
-VIEW_WRITE_ATTEMPTS = 10  # create/update races with another view job: re-read, decide again (~30 s)
 VIEW_STATUS_DEADLINE_S = 300.0  # how long Glue may take to validate one view's dialects
 SPARK_DIALECT_VERSION = "3.5"  # Glue 5.0 = Spark 3.5.4
 ATHENA_DIALECT_VERSION = "3"  # Athena engine version 3 (Trino)
@@ -277,15 +276,26 @@ def _sequence(table: dict[str, Any]) -> int:
 
 
 def write_view(glue, db: str, tin: dict[str, Any], spec: DatasetSpec, current: dict[str, Any] | None,
-               table_sequence: int, *, sleep=time.sleep) -> str:
+               table_sequence: int, *, deadline_s: float = VIEW_STATUS_DEADLINE_S, max_delay_s: float = 5.0,
+               clock=time.monotonic, sleep=time.sleep) -> str:
     """Create or update one view; returns the action. Optimistic, as Iceberg's GlueCatalog commits: an
     update names the VersionId it read, and a lost race (the view created or changed meanwhile) re-reads
-    the view and decides again. A view built from a newer table state is left as it is ("superseded")."""
+    the view and decides again. A view built from a newer table state is left as it is ("superseded").
+    While other view jobs' changes are being validated the view cannot be written: those waits end at the
+    same deadline as the wait for this job's own validation (a fixed count of attempts, ~30 s, could run
+    out while a burst of view jobs kept the view busy)."""
     name = tin["Name"]
-    for attempt in range(VIEW_WRITE_ATTEMPTS):
+    give_up = clock() + deadline_s
+    attempt = 0
+    while True:
         if attempt:
-            sleep(min(5.0, 0.2 * 2 ** attempt))
+            delay = min(max_delay_s, 0.2 * 2 ** attempt)
+            if clock() + delay > give_up:
+                raise ViewJobError(f"view {db}.{name}: still changing under other view jobs after {deadline_s:g} s "
+                                   f"({attempt} attempts)")
+            sleep(delay)
             current = _current(glue, db, name)
+        attempt += 1
         if current is not None and not current.get("Parameters"):
             state = _own_create_state(glue, db, name, spec.name)
             if state == "IN_PROGRESS":
@@ -311,8 +321,6 @@ def write_view(glue, db: str, tin: dict[str, Any], spec: DatasetSpec, current: d
         except (glue.exceptions.AlreadyExistsException, glue.exceptions.ConcurrentModificationException) as e:
             log.warning("%s.%s: another view job wrote it first (%s); reading it again", db, name,
                         e.response["Error"]["Code"])
-    raise ViewJobError(f"view {db}.{name}: still changing under other view jobs after {VIEW_WRITE_ATTEMPTS} "
-                       "attempts")
 
 
 def _existing_tables(glue, database: str) -> dict[str, dict[str, Any]]:
@@ -380,7 +388,8 @@ def run_views(spark, spec: DatasetSpec, *, glue, target: CatalogTarget, definer_
         view, tin = p.view, p.table_input
         wanted.add(view.view_name)
         try:
-            action = write_view(glue, db, tin, spec, existing.get(view.view_name), sequence)
+            action = write_view(glue, db, tin, spec, existing.get(view.view_name), sequence,
+                                deadline_s=view_status_deadline_s)
             if action == "conflict":
                 conflicts.append(f"{db}.{view.view_name}")
                 log.error("%s.%s exists and is not managed by dataset %s; left untouched", db, view.view_name,

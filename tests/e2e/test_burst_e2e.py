@@ -102,9 +102,10 @@ def failures(sfn, arn: str) -> list[str]:
 def test_every_execution_of_the_burst_succeeds(burst, deployed_stack: DeployedStack):
     sfn = deployed_stack.client("stepfunctions")
     history = {e["name"]: failures(sfn, e["executionArn"]) for e in burst["executions"]}
-    failed = {e["name"]: (history[e["name"]] or [None])[-1] for e in burst["executions"]
-              if e["status"] != "SUCCEEDED"}
-    assert failed == {}, failed
+    # Every failed event but the retried capacity refusals: the cause comes before the final PipelineFailed.
+    failed = {e["name"]: [f for f in history[e["name"]] if not f.startswith("Glue.ConcurrentRunsExceeded")]
+              for e in burst["executions"] if e["status"] != "SUCCEEDED"}
+    assert failed == {}, json.dumps(failed, indent=1)
 
     glue = deployed_stack.client("glue")
     limit = glue.get_job(JobName=deployed_stack.outputs["glue_job_names"]["ingest"])["Job"]["ExecutionProperty"][

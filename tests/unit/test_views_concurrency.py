@@ -69,14 +69,38 @@ def test_a_create_in_progress_by_another_job_is_waited_for(glue):
     assert write_view(glue, "marts", tin(7), SPEC, empty, 7, sleep=lambda _s: None) == "unchanged"
 
 
-def test_the_retries_are_bounded(glue):
-    from lakepipe.views import VIEW_WRITE_ATTEMPTS
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
 
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+
+def test_the_retries_end_at_the_deadline_not_after_a_count(glue):
+    # Other jobs keep the view busy through 15 re-reads (~60 s of backoff, more than the fixed 10 attempts
+    # there used to be): within a 100 s deadline the write still lands.
+    clock = FakeClock()
     glue.stub.add_client_error("update_table", "ConcurrentModificationException")
-    for _ in range(VIEW_WRITE_ATTEMPTS - 1):
+    for _ in range(15):
         glue.stub.add_response("get_table", {"Table": view(1, "old", version="2")})
         glue.stub.add_client_error("update_table", "ConcurrentModificationException")
-    sleeps: list[float] = []
-    with pytest.raises(ViewJobError, match="still changing"):
-        write_view(glue, "marts", tin(7), SPEC, view(1, "old"), 7, sleep=sleeps.append)
-    assert len(sleeps) == VIEW_WRITE_ATTEMPTS - 1 and max(sleeps) <= 5.0
+    glue.stub.add_response("get_table", {"Table": view(1, "old", version="3")})
+    glue.stub.add_response("update_table", {})
+    assert write_view(glue, "marts", tin(7), SPEC, view(1, "old"), 7, deadline_s=100, clock=lambda: clock.now,
+                      sleep=clock.sleep) == "updated"
+    assert len(clock.sleeps) == 16 and max(clock.sleeps) <= 5.0 and 60 < clock.now < 100
+
+
+def test_a_view_busy_past_the_deadline_fails_naming_it(glue):
+    clock = FakeClock()
+    glue.stub.add_client_error("update_table", "ConcurrentModificationException")
+    for _ in range(8):  # waits 0.4 + 0.8 + 1.6 + 3.2 + 5 x 4 = 26 s; a 9th wait of 5 s would pass 30 s
+        glue.stub.add_response("get_table", {"Table": view(1, "old", version="2")})
+        glue.stub.add_client_error("update_table", "ConcurrentModificationException")
+    with pytest.raises(ViewJobError, match=r"marts\.v: still changing under other view jobs after 30 s"):
+        write_view(glue, "marts", tin(7), SPEC, view(1, "old"), 7, deadline_s=30, clock=lambda: clock.now,
+                   sleep=clock.sleep)
+    assert clock.now <= 30 and max(clock.sleeps) <= 5.0
