@@ -16,17 +16,37 @@ def test_an_object_deleted_between_listing_and_copy_is_left_out(tmp_path):
         s3.create_bucket(Bucket="raw")
         s3.put_object(Bucket="raw", Key="staging/a/one.csv", Body=b"1")
         s3.put_object(Bucket="raw", Key="staging/b/two.csv", Body=b"2")
-        real_download = s3.download_file
+        real_get = s3.get_object
 
-        def download(bucket, key, dest):
-            if key == "staging/b/two.csv":
-                s3.delete_object(Bucket=bucket, Key=key)  # the other run finishes right now
-            return real_download(bucket, key, dest)
+        def get_object(Bucket, Key):
+            if Key == "staging/b/two.csv":
+                s3.delete_object(Bucket=Bucket, Key=Key)  # the other run finishes right now
+            return real_get(Bucket=Bucket, Key=Key)
 
-        s3.download_file = download
+        s3.get_object = get_object
         lines: list[str] = []
         mirror = Mirror(tmp_path / "mirror")
         mirror.pull(s3, [("raw", "staging/")], lines.append)
         assert (tmp_path / "mirror" / "raw" / "staging" / "a" / "one.csv").read_bytes() == b"1"
         assert not (tmp_path / "mirror" / "raw" / "staging" / "b" / "two.csv").exists()
         assert any("deleted after it was listed" in line for line in lines)
+
+
+def test_every_object_under_the_prefixes_is_mirrored_byte_for_byte(tmp_path):
+    """The pull copies objects several at once: each file is its object, sizes and counts add up."""
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="raw")
+        bodies = {f"runs/ds/{i:03d}/report.json": (f"{i}-" * (i * 37 + 1)).encode() for i in range(60)}
+        bodies["runs/big.bin"] = bytes(range(256)) * 12_000  # several read chunks
+        for key, body in bodies.items():
+            s3.put_object(Bucket="raw", Key=key, Body=body)
+        s3.put_object(Bucket="raw", Key="elsewhere/x", Body=b"not under the prefix")
+        mirror = Mirror(tmp_path / "mirror")
+        mirror.pull(s3, [("raw", "runs/")], print)
+        got = {p.relative_to(tmp_path / "mirror" / "raw").as_posix(): p.read_bytes()
+               for p in (tmp_path / "mirror" / "raw").rglob("*") if p.is_file()}
+        assert got == bodies
+        assert mirror.downloaded == len(bodies)
+        assert mirror.downloaded_bytes == sum(map(len, bodies.values()))
+        assert set(mirror.snapshot) == {f"raw/{k}" for k in bodies}
