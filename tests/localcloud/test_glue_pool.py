@@ -65,6 +65,7 @@ json.dump({
     "cwd": os.getcwd(),
     "cached": not spark._jsparkSession.sharedState().cacheManager().isEmpty(),
     "write_through_hooked": hooked,
+    "botocore_loader": id(boto3.session.Session()._session.get_component("data_loader")),
 }, open(out, "w"))
 '''
 
@@ -107,6 +108,8 @@ json.dump({
     "boto3_default_session": repr(default_boto3_session),
     "warmup_catalog": fails("SHOW NAMESPACES IN WARMUP_CATALOG"),
     "persistent_rdds": len(spark.sparkContext._jsc.getPersistentRDDs()),
+    "botocore_loader": id(boto3.session.Session()._session.get_component("data_loader")),
+    "boto3_key": boto3.session.Session().get_credentials().access_key,
 }, open(out, "w"))
 '''.replace("WARMUP_CATALOG", WARMUP_CATALOG)
 
@@ -223,6 +226,8 @@ def test_runs_on_a_warm_driver_do_not_see_each_other(pool, tmp_path):
     assert "run1-handler" not in seen2["log_handlers"] and seen2["log_level"] == 30  # WARNING, Python's default
     assert not seen2["run1_path"] and seen2["boto3_default_session"] == "None"  # no hooks, no run 1 credentials
     assert seen2["persistent_rdds"] == 0
+    # Only botocore's parsed service models carry over (one loader per worker), not credentials.
+    assert seen2["botocore_loader"] == seen1["botocore_loader"] and seen2["boto3_key"] == "AKIDRUNTWO"
     # The run's output (Python and Spark's) went to the run's own log.
     assert "running " + str(tmp_path / "run2" / "job.py") in log2 and "run1" not in log2
 
