@@ -27,6 +27,7 @@ from pathlib import Path
 S3_URI = re.compile(r"s3[an]?://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(/[^\s,;\"'<>\\\]\)}|]*)?")
 MAX_OBJECTS = 50_000  # a guard against mirroring a whole bucket by accident
 PULL_THREADS = 8  # below botocore's 10 pooled connections per client
+GET_ATTEMPTS = 3  # copies of one object whose body stream broke off
 
 # Hadoop/Spark scratch files that a committer leaves only when a run dies; S3A would have written
 # them too, but nobody reads them and they would confuse listings of the endpoint.
@@ -138,24 +139,29 @@ class Mirror:
     @staticmethod
     def _get(s3, log, bucket: str, key: str, size: int, dest: Path) -> bool:
         """Copy one object into the mirror; False (logged) when it is gone or the role may not read it."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-            with body, open(dest, "wb") as f:
-                shutil.copyfileobj(body, f, 1 << 20)
-        except ClientError as e:
-            if str(e.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
-                # Listed, then deleted before the copy (e.g. an overlapping run's staged source): gone,
-                # as a read after the delete would find on AWS.
-                log(f"s3 mirror: s3://{bucket}/{key} was deleted after it was listed; not mirrored")
+        for attempt in range(1, GET_ATTEMPTS + 1):
+            try:
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+                with body, open(dest, "wb") as f:
+                    shutil.copyfileobj(body, f, 1 << 20)
+                return True
+            except ClientError as e:
+                if str(e.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
+                    # Listed, then deleted before the copy (e.g. an overlapping run's staged source): gone,
+                    # as a read after the delete would find on AWS.
+                    log(f"s3 mirror: s3://{bucket}/{key} was deleted after it was listed; not mirrored")
+                    return False
+                reason = access_denied(s3, bucket, key, e)
+                if reason is None:
+                    raise
+                log(f"s3 mirror: s3://{bucket}/{key} not mirrored: {reason}")
                 return False
-            reason = access_denied(s3, bucket, key, e)
-            if reason is None:
-                raise
-            log(f"s3 mirror: s3://{bucket}/{key} not mirrored: {reason}")
-            return False
-        return True
+            except BotoCoreError:  # the body's stream broke off: botocore retries requests, not reads
+                if attempt == GET_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _head(s3, bucket: str, key: str) -> int | None:

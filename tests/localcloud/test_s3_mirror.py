@@ -50,3 +50,35 @@ def test_every_object_under_the_prefixes_is_mirrored_byte_for_byte(tmp_path):
         assert mirror.downloaded == len(bodies)
         assert mirror.downloaded_bytes == sum(map(len, bodies.values()))
         assert set(mirror.snapshot) == {f"raw/{k}" for k in bodies}
+
+
+def test_a_body_that_breaks_off_is_read_again(tmp_path):
+    """The endpoint drops a connection mid-body once: the object is copied again, whole."""
+    from botocore.exceptions import ResponseStreamingError
+
+    class BrokenBody:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, *_):
+            raise ResponseStreamingError(error="connection reset by peer")
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="raw")
+        s3.put_object(Bucket="raw", Key="runs/a.json", Body=b"whole")
+        real_get = s3.get_object
+        calls: list[str] = []
+
+        def get_object(Bucket, Key):
+            calls.append(Key)
+            return {"Body": BrokenBody()} if len(calls) == 1 else real_get(Bucket=Bucket, Key=Key)
+
+        s3.get_object = get_object
+        mirror = Mirror(tmp_path / "mirror")
+        mirror.pull(s3, [("raw", "runs/")], print)
+        assert (tmp_path / "mirror" / "raw" / "runs" / "a.json").read_bytes() == b"whole"
+        assert calls == ["runs/a.json", "runs/a.json"] and mirror.downloaded == 1
