@@ -126,6 +126,12 @@ def prepare(settings: config.Settings) -> None:
     patches.apply_all()
 
 
+def failed_requests_only(record: logging.LogRecord) -> bool:
+    """werkzeug's request line ('"%s" %s %s': request, status, size) only for 4xx and 5xx answers."""
+    args = record.args
+    return not (isinstance(args, tuple) and len(args) == 3 and str(args[1])[:1] in ("1", "2", "3"))
+
+
 def make_app(settings: config.Settings):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -138,6 +144,9 @@ def serve(settings: config.Settings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s", stream=sys.stderr
     )
+    # One line per request was 8% of the endpoint's busy CPU (py-spy, 200-file burst: 23 of 293 samples
+    # formatting and writing them); a failed request's line is kept.
+    logging.getLogger("werkzeug").addFilter(failed_requests_only)
     prepare(settings)
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
