@@ -132,9 +132,27 @@ def failed_requests_only(record: logging.LogRecord) -> bool:
     return not (isinstance(args, tuple) and len(args) == 3 and str(args[1])[:1] in ("1", "2", "3"))
 
 
+def cache_moto_module_list() -> None:
+    """moto's dispatcher asks `host in backends.list_of_moto_modules()` on every request, which lists and
+    stats moto's package directory (0.65 ms a request, 8% of the endpoint's busy CPU in a 200-file burst);
+    that directory does not change while the endpoint runs. Idempotent."""
+    from moto import backends
+
+    if getattr(backends.list_of_moto_modules, "localcloud_cached", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def cached() -> tuple[str, ...]:
+        return modules
+
+    cached.localcloud_cached = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = cached
+
+
 def make_app(settings: config.Settings):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    cache_moto_module_list()
     return HealthMiddleware(RetryReplayMiddleware(DomainDispatcherApplication(create_backend_app)), settings)
 
 
