@@ -118,26 +118,28 @@ class Mirror:
                 if reason is None:
                     raise
                 log(f"s3 mirror: s3://{bucket}/{key} not mirrored: {reason}")
-        files = []
+        files: list[tuple[str, str, Path]] = []
+        sizes: list[int] = []
         for (bucket, k), size in sorted(wanted.items()):
             if k.endswith("/"):  # "folder" marker objects
                 self._local(bucket, k.rstrip("/") or ".").mkdir(parents=True, exist_ok=True)
                 continue
             dest = self._local(bucket, k)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            files.append((bucket, k, size, dest))
+            files.append((bucket, k, dest))
+            sizes.append(size)
         # One GET per object (download_file adds a HEAD and a transfer manager per call), several at once:
         # the pull grows with everything under the job's prefixes, ~27 ms an object one by one.
         with ThreadPoolExecutor(max_workers=PULL_THREADS, thread_name_prefix="s3-mirror") as pool:
-            for (bucket, k, size, _), ok in zip(files, pool.map(lambda f: self._get(s3, log, *f), files),
-                                                 strict=True):
+            copied = pool.map(lambda f: self._get(s3, log, *f), files)
+            for size, ok in zip(sizes, copied, strict=True):
                 if ok:
                     self.downloaded += 1
                     self.downloaded_bytes += size
         self.snapshot = self._scan()
 
     @staticmethod
-    def _get(s3, log, bucket: str, key: str, size: int, dest: Path) -> bool:
+    def _get(s3, log, bucket: str, key: str, dest: Path) -> bool:
         """Copy one object into the mirror; False (logged) when it is gone or the role may not read it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
