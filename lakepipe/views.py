@@ -301,6 +301,9 @@ def write_view(glue, db: str, tin: dict[str, Any], spec: DatasetSpec, current: d
             if state == "IN_PROGRESS":
                 log.info("%s.%s: another view job is creating it; waiting", db, name)
                 continue
+            if state == "SUCCESS":  # that creation finished after `current` was read: read the view it made
+                log.info("%s.%s: another view job created it; reading it again", db, name)
+                current = _current(glue, db, name)
             if state in ("FAILED", "STOPPED"):
                 glue.delete_table(DatabaseName=db, Name=name)
                 log.info("%s.%s: removed the empty table of its failed creation", db, name)

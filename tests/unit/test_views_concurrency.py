@@ -69,6 +69,19 @@ def test_a_create_in_progress_by_another_job_is_waited_for(glue):
     assert write_view(glue, "marts", tin(7), SPEC, empty, 7, sleep=lambda _s: None) == "unchanged"
 
 
+def test_a_create_by_another_job_that_finished_after_the_listing_is_read_again_not_a_conflict(glue):
+    """The listing caught another view job's CREATE of this dataset's view as Glue's empty table; by the time
+    its status is read the CREATE has succeeded: the view it made is read and compared, never called a table
+    this pipeline does not manage (a 12-file burst failed a view job that way in CI)."""
+    empty = {"Name": "v", "DatabaseName": "marts", "VersionId": "1"}
+    succeeded = {"Table": {**view(7, "new"), "Status": {"Action": "CREATE", "State": "SUCCESS", "Details": {
+        "RequestedChange": {"Name": "v", "Parameters": {P_MANAGED_BY: "ds"}}}}}}
+    glue.stub.add_response("get_table", succeeded, {"DatabaseName": "marts", "Name": "v",
+                                                    "IncludeStatusDetails": True})
+    glue.stub.add_response("get_table", {"Table": view(7, "new")}, {"DatabaseName": "marts", "Name": "v"})
+    assert write_view(glue, "marts", tin(7), SPEC, empty, 7, sleep=lambda _s: None) == "unchanged"
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 0.0
