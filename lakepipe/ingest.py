@@ -19,10 +19,12 @@ How it works (details and the rejects format in lakepipe/README.md):
    offsets of the partitions, so rejects carry absolute line numbers.
 5. The good rows, each with its source's order (lakepipe.ordering: the S3 event's time and sequencer),
    go into the table in one Iceberg commit: an atomic create-with-data when the table does not exist,
-   else one MERGE INTO on the natural key that only updates rows the source is newer than (unordered
-   loads: whose value differs), so a re-load or an older file commits nothing; the diff reads only the
-   file's split values. A load that loses a commit race with a concurrent run is redone against the new
-   snapshot (lakepipe.commit_retry). Then, and only then, the rejects go to
+   else the diff (a left join on the natural key with one snapshot of the table's rows of the file's split
+   values) keeps the rows the source is newer than (unordered loads: whose value differs), so a re-load or
+   an older file commits nothing, and the split partitions those rows touch are rewritten in one overwrite
+   validated against the diff's snapshot (a MERGE INTO when a partition only gains keys or the table has
+   columns the file lacks). A load that loses a commit race with a concurrent run is redone against the
+   new snapshot (lakepipe.commit_retry). Then, and only then, the rejects go to
    `<rejects_location><dataset>/<run_id>/` as JSON lines (a failed commit leaves no rejects), their raw
    text from a second read of the file joined on (partition, index).
 6. The report goes to `<runs_location><dataset>/<run_id>/ingest.json`, and the run's entry to the
@@ -220,6 +222,10 @@ REASON_OF_CODE = {BAD_UTF8: "unparseable", BAD_QUOTES: "unparseable", BAD_FIELDS
                   DUP_ROW: "duplicate_row", BAD_JSON: "unparseable"}
 KIND_DATA, KIND_HEADER, KIND_BLANK = 0, 1, 2
 MAX_PRUNED_SPLIT_VALUES = 1000
+# Up to this many changed rows, their keys are broadcast to the partition rewrite's anti join, so the table's
+# side is not shuffled; more, and both sides are shuffled. Measured (lakepipe/README.md "Performance"): 200k
+# keys 4.56-4.78 -> 3.92-3.94 s; 2M keys no gain (48.3 s broadcast vs 44.7 s shuffled).
+BROADCAST_CHANGED_KEYS = 1_000_000
 
 
 def classify(lines, spec: DatasetSpec, layout):
@@ -463,7 +469,9 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     None when it created the table with all of `good`). `split_values` (the file's) bound the table rows the
     diff reads; None reads all. `ordered`: the rows carry their source's order, and only a newer source
     replaces a row. `extra_columns` (keep_extra_columns) are in `good`: added to an existing table first
-    (MERGE cannot evolve the schema), then written by the MERGE like the value."""
+    (neither the rewrite nor the MERGE evolves the schema), then written like the value.
+    An existing table takes the changed rows by rewrite_partitions, or by a MERGE when the table has columns
+    this file does not write."""
     catalog_db = table.rsplit(".", 1)[0]
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog_db}")
     if not _table_exists(spark, table):
@@ -497,26 +505,30 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     added = ensure_extra_columns(spark, table, extra_columns)
     if added:
         log.info("added the extra columns %s to %s", added, table)
-    # Only rows the MERGE would insert or update go into it: with copy-on-write, every data file
-    # holding a matched key would otherwise be rewritten, and a re-load of the same file (or an
-    # older file) would commit a snapshot with identical rows. Nothing changed -> no commit at all.
+    # Only rows that would be inserted or updated are committed: a re-load of the same file (or an older
+    # file) would otherwise commit a snapshot with identical rows. Nothing changed -> no commit at all.
+    # The diff and the rewrite read one snapshot, the one the rewrite's commit is validated from.
     # The diff's join: a shuffled hash join (no sort of either side) when adaptive execution sees that every
     # shuffle partition of the table's side is small enough to hold as a hash map; otherwise a sort-merge
     # join, which spills (a hash join cannot). 1M rows: the re-load's diff 2.2-2.6 -> 1.9-2.1 s warm, 3.4 -> 2.8 s
     # in `make bench` (lakepipe/README.md "Performance").
+    snapshot_id = current_snapshot_id(spark, table)
     with sql_conf(spark, SMALL_HASH_JOIN):
         changes = changed_rows(spark, good, spec, table, ordered, split_values,
-                               extra_columns).localCheckpoint(eager=True)
-    changed = changes.count()
+                               extra_columns, snapshot_id=snapshot_id).localCheckpoint(eager=True)
+    changed, updated = count_changes(changes, spec)
     if not changed:
         log.info("no new, changed or newer rows for %s; nothing to commit", table)
         return False, 0
+    if rewrite_partitions(spark, changes, changed, updated, spec, table, snapshot_id):
+        return False, changed
     view = "lakepipe_src_" + hashlib.sha256(run_id.encode()).hexdigest()[:16]
     changes.createOrReplaceTempView(view)
     try:
         spark.sql(merge_sql(spec, table, view, ordered, extra_columns))
     finally:
         spark.catalog.dropTempView(view)
+    log.info("merged %d changed rows into %s", changed, table)
     return False, changed
 
 
@@ -556,21 +568,68 @@ def replace_condition(spec: DatasetSpec, ordered: bool, extra_columns: tuple[str
     return exp.or_(condition, *differs)
 
 
-def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None,
-                 extra_columns: tuple[str, ...]):
-    """ordering.changed_rows with replace_condition: the rows of `good` the MERGE would insert or update
-    (a left anti join with the table's rows of the file's split values on "same key, not replaced")."""
+def current_snapshot_id(spark, table: str) -> int | None:
+    """The snapshot the table's `main` branch points at (None before its first commit)."""
+    row = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").first()
+    return None if row is None else int(row[0])
+
+
+def count_changes(changes, spec: DatasetSpec) -> tuple[int, dict[str, bool]]:
+    """One pass over changed_rows' output: (rows, {split value: whether it has an updated key, not only new
+    ones})."""
     from pyspark.sql import functions as F
-    from sqlglot import exp
+
+    per_split = changes.groupBy(spec.split_column).agg(F.count(F.lit(1)), F.max(ordering.MATCHED)).collect()
+    return sum(r[1] for r in per_split), {r[0]: bool(r[2]) for r in per_split}
+
+
+def rewrite_partitions(spark, changes, changed: int, updated: dict[str, bool], spec: DatasetSpec, table: str,
+                       snapshot_id: int | None) -> bool:
+    """Commit `changes` (the `changed` rows that win against the table's, from changed_rows on `snapshot_id`;
+    `updated` from count_changes) by rewriting the split partitions they touch: the partitions' rows at that
+    snapshot without the changed keys, plus the changes, replace those partitions in one overwrite. The commit
+    is validated (serializable, from `snapshot_id`) against any data added to or deleted from those partitions
+    since: a concurrent run's commit there fails this one with a ValidationException and the load is redone
+    (commit_retry), so a stale diff never lands. A copy-on-write MERGE rewrites the data files holding an
+    updated key; with a file per partition that is the same write, without the MERGE's second and third reads
+    of the table. So this
+    returns False without committing, leaving the load to the MERGE, when a touched partition only gains
+    new keys (the MERGE adds a file there, it does not rewrite the partition) or when the table has columns
+    the changes lack (kept extra columns of other files, which a matched row keeps)."""
+    from pyspark.sql import functions as F
+
+    target = ordering.table_at(spark, table, snapshot_id)
+    if not set(target.columns) <= set(changes.columns):
+        return False
+    if not all(updated.values()):
+        return False
+    in_touched = F.col(spec.split_column).isin(list(updated))
+    keys = changes.select(spec.split_column, *spec.id_columns, spec.key_column)
+    if changed <= BROADCAST_CHANGED_KEYS:
+        keys = F.broadcast(keys)  # the table's side is then read without a shuffle
+    kept = target.where(in_touched).alias("t").join(
+        keys.alias("s"), on=F.expr(ordering.key_match(spec).sql(dialect="spark")), how="left_anti")
+    writer = kept.unionByName(changes.select(*target.columns)).writeTo(table).option("isolation-level", "serializable")
+    if snapshot_id is not None:
+        writer = writer.option("validate-from-snapshot-id", str(snapshot_id))
+    writer.overwrite(in_touched)
+    log.info("rewrote %d split partition(s) of %s with %d changed rows", len(updated), table, changed)
+    return True
+
+
+def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None,
+                 extra_columns: tuple[str, ...], snapshot_id: int | None = None):
+    """ordering.changed_rows with replace_condition: the rows of `good` the MERGE would insert or update
+    (ordering.diff against the table's rows of the file's split values), with ordering.MATCHED."""
+    from pyspark.sql import functions as F
 
     if not extra_columns:
-        return ordering.changed_rows(spark, good, spec, table, ordered, split_values)
-    target = spark.table(table)
+        return ordering.changed_rows(spark, good, spec, table, ordered, split_values, snapshot_id=snapshot_id)
+    target = ordering.table_at(spark, table, snapshot_id)
     if split_values is not None:
         target = target.where(F.col(spec.split_column).isin(split_values))
     target = target.select(*spec.data_columns, *extra_columns, SOURCE_FILE, *ordering.SOURCE_ORDER_COLUMNS)
-    unchanged = exp.and_(ordering.key_match(spec), exp.not_(replace_condition(spec, ordered, extra_columns)))
-    return good.alias("s").join(target.alias("t"), on=F.expr(unchanged.sql(dialect="spark")), how="left_anti")
+    return ordering.diff(good, target, spec, replace_condition(spec, ordered, extra_columns))
 
 
 def merge_sql(spec: DatasetSpec, table: str, view: str, ordered: bool, extra_columns: tuple[str, ...]) -> str:

@@ -31,6 +31,7 @@ from lakepipe.spec import METADATA_COLUMNS, SOURCE_ORDER_COLUMNS, DatasetSpec
 SOURCE_FILE = METADATA_COLUMNS[0]
 SOURCE_EVENT_TIME, SOURCE_SEQUENCER = SOURCE_ORDER_COLUMNS
 SEQUENCER_WIDTH = 64  # S3's are 16-20 hex digits today; room for them to grow without changing stored values
+MATCHED = "_lp_matched"  # diff's flag on a changed row: the table holds its key (an update, not an insert)
 ORDER_COLUMN_TYPES = {SOURCE_EVENT_TIME: "TIMESTAMP", SOURCE_SEQUENCER: "STRING"}
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
@@ -151,28 +152,46 @@ def key_match(spec: DatasetSpec, target: str = "t", source: str = "s") -> exp.Ex
     return exp.and_(*parts)
 
 
-def unchanged_row_condition_sql(spec: DatasetSpec, ordered: bool) -> str:
-    """Join condition of the diff before the MERGE: the table already has this key and the source would not
-    replace it. A left anti join on it keeps exactly the rows the MERGE would insert or update."""
+def changed_row_condition(spec: DatasetSpec, replace: exp.Expression) -> exp.Expression:
+    """After the diff's left join on key_match: the table has no row of this key (an insert; the key column is
+    never NULL in the table), or the source replaces it (`replace`, e.g. replace_condition): exactly the rows
+    the MERGE's WHEN NOT MATCHED and WHEN MATCHED AND `replace` take."""
     from sqlglot import exp
 
-    return exp.and_(key_match(spec), exp.not_(replace_condition(spec, ordered))).sql(dialect="spark")
+    no_row = exp.Is(this=_col("t", spec.key_column), expression=exp.Null())
+    return exp.or_(no_row, exp.paren(replace))
 
 
-def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None = None):
-    """The rows of `good` the MERGE would insert or update (a left anti join with the table on
-    unchanged_row_condition_sql): what ingest feeds the MERGE, so a reload, or a file older than the table's
-    rows, commits nothing. `good` carries the data, METADATA_COLUMNS and SOURCE_ORDER_COLUMNS.
-    Only the file's `split_values` (identity partitions: Iceberg skips the other files; None: all) and the
-    columns the condition reads are read from the table."""
+def diff(good, target, spec: DatasetSpec, replace: exp.Expression):
+    """The rows of `good` that the table `target` (the columns `replace` reads) lacks or that replace its row,
+    with MATCHED: whether the table has the row's key (an update) or not (an insert)."""
     from pyspark.sql import functions as F
 
-    target = spark.table(table)
+    joined = good.alias("s").join(target.alias("t"), on=F.expr(key_match(spec).sql(dialect="spark")), how="left")
+    changed = changed_row_condition(spec, replace).sql(dialect="spark")
+    return joined.where(F.expr(changed)).select("s.*", F.col(f"t.{_quoted(spec.key_column)}").isNotNull().alias(MATCHED))
+
+
+def table_at(spark, table: str, snapshot_id: int | None):
+    """The table as of `snapshot_id` (None: its current state)."""
+    reader = spark.read if snapshot_id is None else spark.read.option("snapshot-id", str(snapshot_id))
+    return reader.table(table)
+
+
+def changed_rows(spark, good, spec: DatasetSpec, table: str, ordered: bool, split_values: list[str] | None = None,
+                 snapshot_id: int | None = None):
+    """The rows of `good` the MERGE would insert or update, with MATCHED (diff): what ingest commits, so a
+    reload, or a file older than the table's rows, commits nothing. `good` carries the data,
+    METADATA_COLUMNS and SOURCE_ORDER_COLUMNS.
+    Only the file's `split_values` (identity partitions: Iceberg skips the other files; None: all) and the
+    columns the condition reads are read from the table, as of `snapshot_id` (None: its current state)."""
+    from pyspark.sql import functions as F
+
+    target = table_at(spark, table, snapshot_id)
     if split_values is not None:
         target = target.where(F.col(spec.split_column).isin(split_values))
     target = target.select(*spec.data_columns, SOURCE_FILE, *SOURCE_ORDER_COLUMNS)
-    return good.alias("s").join(target.alias("t"), on=F.expr(unchanged_row_condition_sql(spec, ordered)),
-                                how="left_anti")
+    return diff(good, target, spec, replace_condition(spec, ordered))
 
 
 def merge_sql(spec: DatasetSpec, table: str, source_view: str, ordered: bool) -> str:

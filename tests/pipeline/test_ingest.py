@@ -165,7 +165,8 @@ def test_the_diff_is_a_shuffled_hash_join_when_small_with_the_same_rows(spark, s
             plans[label] = plan.split("== Initial Plan ==")[0]  # adaptive execution's final plan
     assert "ShuffledHashJoin" in plans["small"] and "SortMergeJoin" not in plans["small"], plans["small"]
     assert "SortMergeJoin" in plans["large"], plans["large"]
-    assert results["small"] == results["large"] == rows_sorted(file_rows[300:])
+    assert results["small"] == results["large"] == rows_sorted(  # with ordering.MATCHED: an update, an insert
+        [(*file_rows[300], True), (*file_rows[301], False)])
     assert spark.conf.get("spark.sql.adaptive.advisoryPartitionSizeInBytes") == "48MB"
     assert spark.conf.get("spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold", None) is None
     assert spark.conf.get("spark.sql.autoBroadcastJoinThreshold") != "-1"

@@ -10,12 +10,13 @@ from lakepipe.ordering import (
     SEQUENCER_WIDTH,
     OrderError,
     SourceOrder,
+    changed_row_condition,
     format_event_time,
     merge_sql,
     normalize_sequencer,
     parse_event_time,
+    replace_condition,
     replace_condition_sql,
-    unchanged_row_condition_sql,
 )
 from lakepipe.spec import parse_spec
 
@@ -99,11 +100,14 @@ def test_the_unordered_rule_is_the_old_one_a_differing_value_replaces():
 
 
 def test_the_diff_keeps_exactly_what_the_merge_would_change():
-    """unchanged_row_condition = same key AND NOT replace: its anti join keeps what the MERGE's WHEN MATCHED takes."""
+    """changed_row_condition after the left join on the key: a key the table lacks (its columns NULL) is an insert,
+    a key it has is kept exactly when the MERGE's WHEN MATCHED AND replace takes it."""
     key = {c: "k" for c in SPEC.natural_key if c != "value"}
+    changed = changed_row_condition(SPEC, replace_condition(SPEC, ordered=True)).sql(dialect="spark")
     for _, target, source, replaces in CASES:
         t, s = {**target, **key}, {**source, **key}
-        assert _evaluate(unchanged_row_condition_sql(SPEC, ordered=True), t, s) is (not replaces)
+        assert _evaluate(changed, t, s) is replaces
+        assert _evaluate(changed, {c: None for c in t}, s) is True
 
 
 def test_merge_sql_writes_the_order_columns_and_guards_the_update():
