@@ -4,6 +4,9 @@ MaxConcurrentRuns: some StartJobRun calls are refused (Glue.ConcurrentRunsExceed
 machine's retry starts them later. Every execution succeeds, the table holds exactly the rows of all files, the
 ledger lists every file version once, and every view has every key. Prints the figures: wall time, the most
 Glue runs seen at once, the capacity refusals retried, the commit races the loads lost and redid.
+Every file also carries one row of a key all files share, in each split value: the loads that win it rewrite
+both partitions (ingest.rewrite_partitions) while others commit, the ones it loses to a newer upload MERGE their
+new keys, and the row ends up with the newest upload's value (lakepipe/ordering.py: event time, then URI).
 
 LAKEPIPE_BURST_FILES sets the number of files: 12 in `make test` (test-e2e: the local root's limit of 10 runs
 plus two), 200 in `make test-scale`.
@@ -30,12 +33,18 @@ pytestmark = pytest.mark.e2e
 DATASET = "entities_burst"
 FILES = int(os.environ.get("LAKEPIPE_BURST_FILES", "12"))
 KEYS_PER_FILE = 5
+SHARED_KEY = "shared"  # in every file: the newest upload's value must win it
 SPLITS = ("north", "south")  # every file touches both partitions: concurrent MERGEs really conflict
 DEADLINE_S = max(1500, 30 * FILES)  # a bound on the wait, not the expected time
 
 
+def shared_value(split: str, i: int) -> str:
+    return f"{split}-shared-{i}"
+
+
 def write_files(folder: Path) -> dict[tuple[str, str], str]:
-    """FILES csv files; file i holds keys k{i}_{j} in each split value. Returns (split, key) -> value."""
+    """FILES csv files; file i holds keys k{i}_{j} and SHARED_KEY in each split value. Returns (split, key) ->
+    value for the keys of one file only (SHARED_KEY's value depends on which upload is the newest)."""
     expected: dict[tuple[str, str], str] = {}
     folder.mkdir(parents=True)
     for i in range(FILES):
@@ -47,6 +56,7 @@ def write_files(folder: Path) -> dict[tuple[str, str], str]:
                     value = f"{split}-{i}-{j}"
                     w.writerow([split, "e2", "e3", "e4", f"k{i:03d}_{j}", value])
                     expected[(split, f"k{i:03d}_{j}")] = value
+                w.writerow([split, "e2", "e3", "e4", SHARED_KEY, shared_value(split, i)])
     return expected
 
 
@@ -121,15 +131,22 @@ def test_every_execution_of_the_burst_succeeds(burst, deployed_stack: DeployedSt
         figures[f"{job}_most_at_once"] = max_overlap(
             [(r["CompletedOn"] - timedelta(seconds=r["ExecutionTime"]), r["CompletedOn"]) for r in runs])
     logs = deployed_stack.client("logs")
-    races = 0
-    for group in ("/aws-glue/jobs/output", "/aws-glue/jobs/error"):
-        try:
-            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group,
-                                                                    filterPattern='"lost a commit race"')
-            races += sum(len(p["events"]) for p in pages)
-        except logs.exceptions.ResourceNotFoundException:
-            pass
-    figures["commit_races_redone"] = races
+
+    def log_lines(phrase: str) -> int:
+        n = 0
+        for group in ("/aws-glue/jobs/output", "/aws-glue/jobs/error"):
+            try:
+                pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group,
+                                                                        filterPattern=f'"{phrase}"')
+                n += sum(len(p["events"]) for p in pages)
+            except logs.exceptions.ResourceNotFoundException:
+                pass
+        return n
+
+    figures["commit_races_redone"] = log_lines("lost a commit race")
+    # How the loads committed: a rewrite of both partitions (the file won the shared key) or a MERGE.
+    figures["loads_rewriting_partitions"] = log_lines("split partition(s) of")
+    figures["loads_merging"] = log_lines("changed rows into")
     print(f"\nburst figures: {json.dumps(figures)}")
     # The runs really overlapped: the conflicts this test is about were possible.
     assert figures["ingest_most_at_once"] >= 2, figures
@@ -138,13 +155,24 @@ def test_every_execution_of_the_burst_succeeds(burst, deployed_stack: DeployedSt
         assert refused >= 1, figures
 
 
+def newest_upload(spec) -> int:
+    """The number of the file whose upload is the newest by the ordering rule: the greatest S3 event time on
+    the ledger, equal times broken by the greater URI."""
+    rows = local_lake.athena_query(
+        f'SELECT source_event_time, source_bucket, source_key FROM "{spec.database}"."{spec.table}_ledger"')[1:]
+    _, _, key = max((r[0], f"s3://{r[1]}/{r[2]}", r[2]) for r in rows)
+    return int(key.rsplit("_", 1)[1].removesuffix(".csv"))
+
+
 def test_the_table_holds_exactly_the_rows_of_all_files(burst):
     spec = burst["spec"]
     rows = local_lake.athena_query(
         f'SELECT entity1, key, value FROM "{spec.database}"."{spec.table}"')[1:]
     got = {(r[0], r[1]): r[2] for r in rows}
-    assert len(rows) == len(burst["expected"]) == FILES * KEYS_PER_FILE * len(SPLITS)
-    assert got == burst["expected"]
+    newest = newest_upload(spec)
+    expected = burst["expected"] | {(split, SHARED_KEY): shared_value(split, newest) for split in SPLITS}
+    assert len(rows) == len(expected) == (FILES * KEYS_PER_FILE + 1) * len(SPLITS)
+    assert got == expected, f"the newest upload is burst_{newest:03d}.csv"
 
 
 def test_the_ledger_lists_every_file_version_once(burst):
@@ -155,7 +183,7 @@ def test_the_ledger_lists_every_file_version_once(burst):
     assert len(rows) == FILES, f"{len(rows)} ledger entries for {FILES} files"
     assert len(set(versions)) == FILES, "a file version is on the ledger twice"
     assert sorted(k.rsplit("/", 1)[1] for k, _ in versions) == [f"burst_{i:03d}.csv" for i in range(FILES)]
-    assert {(r[2], r[3]) for r in rows} == {("loaded", str(KEYS_PER_FILE * len(SPLITS)))}
+    assert {(r[2], r[3]) for r in rows} == {("loaded", str((KEYS_PER_FILE + 1) * len(SPLITS)))}
 
 
 def test_every_view_has_every_key(burst):
@@ -169,3 +197,4 @@ def test_every_view_has_every_key(burst):
         assert len(data) == 1  # one id combination (e2, e3, e4) per split value
         cells = dict(zip(header, data[0], strict=True))
         assert all(cells[k] == burst["expected"][(split, k)] for k in keys)
+        assert cells[SHARED_KEY] == shared_value(split, newest_upload(spec))
