@@ -512,7 +512,7 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     # shuffle partition of the table's side is small enough to hold as a hash map; otherwise a sort-merge
     # join, which spills (a hash join cannot). 1M rows: the re-load's diff 2.2-2.6 -> 1.9-2.1 s warm, 3.4 -> 2.8 s
     # in `make bench` (lakepipe/README.md "Performance").
-    snapshot_id = current_snapshot_id(spark, table)
+    snapshot_id, _ = ordering.table_state(spark, table)
     with sql_conf(spark, SMALL_HASH_JOIN):
         changes = changed_rows(spark, good, spec, table, ordered, split_values,
                                extra_columns, snapshot_id=snapshot_id).localCheckpoint(eager=True)
@@ -566,12 +566,6 @@ def replace_condition(spec: DatasetSpec, ordered: bool, extra_columns: tuple[str
     differs = [exp.not_(exp.NullSafeEQ(this=exp.column(c, table="t", quoted=True),
                                        expression=exp.column(c, table="s", quoted=True))) for c in extra_columns]
     return exp.or_(condition, *differs)
-
-
-def current_snapshot_id(spark, table: str) -> int | None:
-    """The snapshot the table's `main` branch points at (None before its first commit)."""
-    row = spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").first()
-    return None if row is None else int(row[0])
 
 
 def count_changes(changes, spec: DatasetSpec) -> tuple[int, dict[str, bool]]:

@@ -172,6 +172,15 @@ def diff(good, target, spec: DatasetSpec, replace: exp.Expression):
     return joined.where(F.expr(changed)).select("s.*", F.col(f"t.{_quoted(spec.key_column)}").isNotNull().alias(MATCHED))
 
 
+def table_state(spark, table: str) -> tuple[int | None, int]:
+    """(snapshot id, sequence number) of the table's current state; (None, 0) before its first snapshot."""
+    row = spark.sql(f"SELECT latest_snapshot_id, latest_sequence_number FROM {table}.metadata_log_entries "
+                    "ORDER BY latest_sequence_number DESC NULLS LAST, timestamp DESC LIMIT 1").first()
+    if row is None or row[0] is None:
+        return None, 0
+    return int(row[0]), int(row[1] or 0)
+
+
 def table_at(spark, table: str, snapshot_id: int | None):
     """The table as of `snapshot_id` (None: its current state)."""
     reader = spark.read if snapshot_id is None else spark.read.option("snapshot-id", str(snapshot_id))

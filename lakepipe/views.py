@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 
 from lakepipe.ingest import table_name
 from lakepipe.naming import view_names
+from lakepipe.ordering import table_at, table_state
 from lakepipe.s3util import join_uri
 from lakepipe.spec import DatasetSpec
 from lakepipe.viewsql import (
@@ -89,22 +90,12 @@ def discover_target(sts_client, region: str) -> CatalogTarget:
     return CatalogTarget(partition=partition, region=region, account=ident["Account"])
 
 
-def table_state(spark, table: str) -> tuple[int | None, int]:
-    """(snapshot id, sequence number) of the table's current state; (None, 0) before its first snapshot."""
-    row = spark.sql(f"SELECT latest_snapshot_id, latest_sequence_number FROM {table}.metadata_log_entries "
-                    "ORDER BY latest_sequence_number DESC NULLS LAST, timestamp DESC LIMIT 1").first()
-    if row is None or row[0] is None:
-        return None, 0
-    return int(row[0]), int(row[1] or 0)
-
-
 def split_keys(spark, spec: DatasetSpec, table: str, snapshot_id: int | None = None) -> dict[str, list[str]]:
     """One pass over one table state: distinct (split, key) pairs, grouped in the driver."""
     from pyspark.sql import functions as F
 
-    reader = spark.read if snapshot_id is None else spark.read.option("snapshot-id", str(snapshot_id))
     rows = (
-        reader.table(table)
+        table_at(spark, table, snapshot_id)
         .where(F.col(spec.split_column).isNotNull() & F.col(spec.key_column).isNotNull())
         .select(spec.split_column, spec.key_column)
         .distinct()

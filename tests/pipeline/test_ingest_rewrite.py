@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lakepipe import ingest
+from lakepipe import ingest, ordering
 from lakepipe.commit_retry import is_commit_conflict
 from lakepipe.ordering import order_columns
 from lakepipe.spec import load_spec_file, parse_spec
@@ -93,7 +93,7 @@ def test_a_stale_diff_is_refused_and_redone(spark, tmp_path, loaded):
     """A run's diff is taken; another run commits to the same partition; the first run's rewrite must not
     land (it would drop the other's row): its commit fails as a conflict, and the load redone decides again."""
     spec, table = loaded
-    snapshot = ingest.current_snapshot_id(spark, table)
+    snapshot = ordering.table_state(spark, table)[0]
     good = good_rows(spark, spec, [["B", "EMEA", "2024", "H1", "k1", "stale"]], "run-stale")
     changes = ingest.changed_rows(spark, good, spec, table, False, ["B"], (), snapshot_id=snapshot).localCheckpoint()
     assert ingest.count_changes(changes, spec) == (1, {"B": True})  # an update of B
@@ -118,7 +118,7 @@ def test_a_commit_to_another_partition_does_not_conflict(spark, tmp_path, loaded
     """The rewrite's validation covers the partitions it replaces: another run's commit to C between the diff
     and the rewrite of B is kept, and the rewrite lands."""
     spec, table = loaded
-    snapshot = ingest.current_snapshot_id(spark, table)
+    snapshot = ordering.table_state(spark, table)[0]
     good = good_rows(spark, spec, [["B", "EMEA", "2024", "H1", "k1", "B-late"]], "run-late")
     changes = ingest.changed_rows(spark, good, spec, table, False, ["B"], (), snapshot_id=snapshot).localCheckpoint()
     ingest_file(spark, spec, write_csv(tmp_path / "c.csv", HEADER, [["C", "", "2024", "H1", "k0", "C-other"]]),
