@@ -105,8 +105,20 @@ def failures(sfn, arn: str) -> list[str]:
     for ev in events:
         for k, v in ev.items():
             if k.endswith("FailedEventDetails") and isinstance(v, dict):
-                out.append(f"{v.get('error')}: {str(v.get('cause'))[:1500]}")
+                out.append(f"{v.get('error')}: {failure_cause(v.get('cause'))}")
     return out
+
+
+def failure_cause(cause: str | None) -> str:
+    """A failed event's cause, cut to 1,500 characters; a Glue .sync task's cause is the whole JobRun as JSON,
+    where the run's ErrorMessage comes after its arguments: that message goes first."""
+    try:
+        run = json.loads(cause or "")
+    except ValueError:
+        run = None
+    if isinstance(run, dict) and run.get("ErrorMessage"):
+        return f"{run['ErrorMessage']} (run {run.get('Id')}, {run.get('JobName')})"[:1500]
+    return str(cause)[:1500]
 
 
 def test_every_execution_of_the_burst_succeeds(burst, deployed_stack: DeployedStack):
