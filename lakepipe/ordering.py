@@ -173,9 +173,12 @@ def diff(good, target, spec: DatasetSpec, replace: exp.Expression):
 
 
 def table_state(spark, table: str) -> tuple[int | None, int]:
-    """(snapshot id, sequence number) of the table's current state; (None, 0) before its first snapshot."""
-    row = spark.sql(f"SELECT latest_snapshot_id, latest_sequence_number FROM {table}.metadata_log_entries "
-                    "ORDER BY latest_sequence_number DESC NULLS LAST, timestamp DESC LIMIT 1").first()
+    """(snapshot id, sequence number) of the snapshot the table's `main` branch points at; (None, 0) before
+    its first snapshot. The branch, not the highest sequence number: after a rollback the current snapshot
+    is an older one, and its sequence number is that of the metadata log entries that point at it."""
+    row = spark.sql(f"SELECT r.snapshot_id, max(m.latest_sequence_number) FROM {table}.refs r "
+                    f"LEFT JOIN {table}.metadata_log_entries m ON m.latest_snapshot_id = r.snapshot_id "
+                    "WHERE r.name = 'main' GROUP BY r.snapshot_id").first()
     if row is None or row[0] is None:
         return None, 0
     return int(row[0]), int(row[1] or 0)
