@@ -586,10 +586,9 @@ def rewrite_partitions(spark, changes, changed: int, updated: dict[str, bool], s
     since: a concurrent run's commit there fails this one with a ValidationException and the load is redone
     (commit_retry), so a stale diff never lands. A copy-on-write MERGE rewrites the data files holding an
     updated key; with a file per partition that is the same write, without the MERGE's second and third reads
-    of the table. So this
-    returns False without committing, leaving the load to the MERGE, when a touched partition only gains
-    new keys (the MERGE adds a file there, it does not rewrite the partition) or when the table has columns
-    the changes lack (kept extra columns of other files, which a matched row keeps)."""
+    of the table. So this returns False without committing, leaving the load to the MERGE, when a touched
+    partition only gains new keys (the MERGE adds a file there, it does not rewrite the partition) or when
+    the table has columns the changes lack (kept extra columns of other files, which a matched row keeps)."""
     from pyspark.sql import functions as F
 
     target = ordering.table_at(spark, table, snapshot_id)
