@@ -6,6 +6,12 @@ commits optimistically: the later commit finds the table moved on and either re-
 (``ValidationException``: a concurrent commit touched the rows or partitions this MERGE read). Then the
 whole load is redone against the new snapshot, after a capped, jittered exponential backoff: the
 anti-join and MERGE are recomputed, so the result is what a serial run would have produced.
+
+A copy-on-write MERGE can also lose the race before it commits: its runtime file filter re-reads the
+table and refuses when the snapshot moved since the scan was planned (``IllegalStateException``
+"Runtime file filtering is not possible: the table has been concurrently modified"). Nothing was
+written then, so it is redone the same way. Seen when two loads share one Spark session (the local
+executor, the ordering tests); on AWS a catalog refresh during the MERGE can surface it too.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ CONFLICT_CLASSES = (
     "org.apache.iceberg.exceptions.AlreadyExistsException",  # two first loads creating the table at once
 )
 CONFLICT_ERROR_CLASSES = ("TABLE_OR_VIEW_ALREADY_EXISTS",)  # Spark's wording of the same race
+# (class, message prefix): Java exceptions too general to count by class alone.
+CONFLICT_MESSAGES = (
+    ("java.lang.IllegalStateException",
+     "Runtime file filtering is not possible: the table has been concurrently modified"),
+)
 MAX_CAUSES = 20
 
 
@@ -42,32 +53,42 @@ class RetryPolicy:
         return rand() * min(self.max_delay_s, self.base_delay_s * 2 ** retry)
 
 
-def _java_classes(exc: BaseException) -> list[str]:
-    """Class names along a Py4J exception's Java cause chain (empty for Python exceptions)."""
+def _java_chain(exc: BaseException) -> list[tuple[str, str]]:
+    """(class name, message) along a Py4J exception's Java cause chain (empty for Python exceptions)."""
     java = getattr(exc, "java_exception", None)
-    names: list[str] = []
-    while java is not None and len(names) < MAX_CAUSES:
+    chain: list[tuple[str, str]] = []
+    while java is not None and len(chain) < MAX_CAUSES:
         try:
-            names.append(str(java.getClass().getName()))
+            chain.append((str(java.getClass().getName()), str(java.getMessage() or "")))
             cause = java.getCause()
         except Exception:  # noqa: BLE001 - the gateway may be gone: no more to learn
             break
         java = None if cause is None or cause == java else cause
-    return names
+    return chain
 
 
-def is_commit_conflict(exc: BaseException) -> bool:
+def _is_conflict_throwable(name: str, message: str) -> bool:
+    return name in CONFLICT_CLASSES or any(name == c and message.startswith(m) for c, m in CONFLICT_MESSAGES)
+
+
+def conflict_reason(exc: BaseException) -> str | None:
+    """What says ``exc`` is a lost commit race ("<Java class>: <message>" or Spark's error class), else None."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
-        if any(c in CONFLICT_CLASSES for c in _java_classes(e)):
-            return True
+        for name, message in _java_chain(e):
+            if _is_conflict_throwable(name, message):
+                return f"{name}: {message}"
         error_class = getattr(e, "getErrorClass", None)
         if callable(error_class) and error_class() in CONFLICT_ERROR_CLASSES:
-            return True
+            return str(error_class())
         e = e.__cause__ or e.__context__
-    return False
+    return None
+
+
+def is_commit_conflict(exc: BaseException) -> bool:
+    return conflict_reason(exc) is not None
 
 
 def with_commit_retries(load: Callable[[], T], *, policy: RetryPolicy = RetryPolicy(), what: str = "the load",
@@ -80,11 +101,12 @@ def with_commit_retries(load: Callable[[], T], *, policy: RetryPolicy = RetryPol
         try:
             return load(), attempt
         except Exception as e:
-            if not is_commit_conflict(e) or attempt + 1 >= policy.attempts:
+            reason = conflict_reason(e)
+            if reason is None or attempt + 1 >= policy.attempts:
                 raise
             wait = policy.delay(attempt, rand)
             log.warning("%s lost a commit race (attempt %d of %d): %s; retrying in %.1f s", what, attempt + 1,
-                        policy.attempts, str(e).splitlines()[0][:300], wait)
+                        policy.attempts, reason.splitlines()[0][:300], wait)
             sleep(wait)
             if before_retry is not None:
                 before_retry()

@@ -184,7 +184,7 @@ def test_racing_runs_of_v1_and_v2_leave_v2(spark, fresh):
         t.start()
     for t in threads:
         t.join(timeout=300)
-    assert not errors, errors
+    assert not errors, [str(e) for e in errors]  # str: a Py4JJavaError's repr hides the Java error
     assert values(spark, table, spec) == ["v2-k1", "v2-k2"]
     print(f"commit retries: {retries}")
 
