@@ -115,7 +115,7 @@ def test_two_runs_of_one_version_racing_leave_one_entry(spark, ledger_table):
             t.join(timeout=300)
     finally:
         ledger.find_loaded = real_find
-    assert not errors, errors
+    assert not errors, [str(e) for e in errors]  # str: a Py4JJavaError's repr hides the Java error
     assert sorted(outcomes.values()) == [False, True], outcomes
     rows = spark.sql(f"SELECT run_id FROM {ledger_table} WHERE source_key = 'incoming/entities/c.csv'").collect()
     assert len(rows) == 1 and outcomes[rows[0][0]] is True
