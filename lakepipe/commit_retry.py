@@ -10,8 +10,9 @@ anti-join and MERGE are recomputed, so the result is what a serial run would hav
 A copy-on-write MERGE can also lose the race before it commits: its runtime file filter re-reads the
 table and refuses when the snapshot moved since the scan was planned (``IllegalStateException``
 "Runtime file filtering is not possible: the table has been concurrently modified"). Nothing was
-written then, so it is redone the same way. Seen when two loads share one Spark session (the local
-executor, the ordering tests); on AWS a catalog refresh during the MERGE can surface it too.
+written then, so it is redone the same way. Seen when two loads share one Spark session (threads in the
+ordering tests); a Glue run (or a local run, each on a driver of its own) would need its table object
+refreshed during the MERGE to meet it, and redoing the load is safe either way.
 """
 
 from __future__ import annotations
