@@ -4,6 +4,8 @@ How it works (details and the rejects format in lakepipe/README.md):
 0. An s3:// source is first pinned: the exact version the S3 event announced is copied server-side
    to a per-run staging object (lakepipe/staging.py), which Spark reads; it is deleted after the run.
    Reports, rejects and `lakepipe_source_file` keep the original URI and version.
+   A re-load of the same bytes, spec and order onto the snapshot the earlier load made (its proof is in the
+   snapshot's summary) reads nothing else, commits nothing and copies that load's rejects (lakepipe.reload).
 1. Read the file as text lines (`spark.read.text`, which handles LF, CRLF and CR), keeping
    where each line sits: its partition, that partition's first byte offset, its index in the
    partition.
@@ -39,11 +41,12 @@ import json
 import logging
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakepipe import jsonsource, ledger, ordering, quality
+from lakepipe import jsonsource, ledger, ordering, quality, reload
 from lakepipe.commit_retry import with_commit_retries
 from lakepipe.ordering import SourceOrder
 from lakepipe.rules import REASONS, HeaderError, line_numbers, match_header, parse_header_line
@@ -92,6 +95,7 @@ class IngestResult:
     extra_columns: list[str] = field(default_factory=list)  # header names the dataset does not have
     extra_columns_kept: dict[str, str] = field(default_factory=dict)  # keep_extra_columns: table column -> header
     quality: list[dict[str, Any]] = field(default_factory=list)  # one result per quality rule (lakepipe.quality)
+    unchanged_since_run: str | None = None  # the run whose commit proved this re-load a no-op (lakepipe.reload)
 
     def report(self) -> dict[str, Any]:
         return {
@@ -112,6 +116,7 @@ class IngestResult:
             "extra_columns": self.extra_columns,
             "extra_columns_kept": self.extra_columns_kept,
             "quality": self.quality,
+            "unchanged_since_run": self.unchanged_since_run,
         }
 
 
@@ -421,7 +426,13 @@ def write_rejects(source, classified, offsets, spec: DatasetSpec, layout, uri: s
         detail.alias("detail"),
         F.col("_lp_line").alias("record"),
     )
-    if n_rejected <= 200_000:  # one file, sorted in one task: no range-partitioning pass over the data
+    write_rejects_json(rejects, uri, n_rejected)
+
+
+def write_rejects_json(rejects, uri: str, n_rejected: int) -> None:
+    """Rejects ordered by line: up to 200,000 in one file sorted in one task (no range-partitioning pass over
+    the data), more by a global sort."""
+    if n_rejected <= 200_000:
         rejects.coalesce(1).sortWithinPartitions("line").write.mode("overwrite").json(uri)
     else:
         rejects.orderBy("line").coalesce(min(16, n_rejected // 200_000 + 1)).write.mode("overwrite").json(uri)
@@ -464,14 +475,17 @@ def _table_exists(spark, table: str) -> bool:
 
 def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
                     split_values: list[str] | None = None, ordered: bool = False,
-                    extra_columns: tuple[str, ...] = ()) -> tuple[bool, int | None]:
+                    extra_columns: tuple[str, ...] = (),
+                    commit_properties: dict[str, str] | None = None) -> tuple[bool, int | None]:
     """At most one Iceberg commit of data. Returns (this run created the table, rows inserted or updated;
     None when it created the table with all of `good`). `split_values` (the file's) bound the table rows the
     diff reads; None reads all. `ordered`: the rows carry their source's order, and only a newer source
     replaces a row. `extra_columns` (keep_extra_columns) are in `good`: added to an existing table first
     (neither the rewrite nor the MERGE evolves the schema), then written like the value.
     An existing table takes the changed rows by rewrite_partitions, or by a MERGE when the table has columns
-    this file does not write."""
+    this file does not write. `commit_properties` go into the commit's snapshot summary (the create's and the
+    rewrite's; a MERGE in SQL cannot carry them)."""
+    options = {f"snapshot-property.{k}": v for k, v in (commit_properties or {}).items()}
     catalog_db = table.rsplit(".", 1)[0]
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog_db}")
     if not _table_exists(spark, table):
@@ -479,6 +493,7 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
             (
                 good.writeTo(table)
                 .using("iceberg")
+                .options(**options)
                 .partitionedBy(good[spec.split_column])
                 .tableProperty("format-version", "2")
                 # Measured (lakepipe/README.md, "Performance"): hash distribution (one file per split
@@ -520,7 +535,7 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     if not changed:
         log.info("no new, changed or newer rows for %s; nothing to commit", table)
         return False, 0
-    if rewrite_partitions(spark, changes, changed, updated, spec, table, snapshot_id):
+    if rewrite_partitions(spark, changes, changed, updated, spec, table, snapshot_id, options):
         return False, changed
     view = "lakepipe_src_" + hashlib.sha256(run_id.encode()).hexdigest()[:16]
     changes.createOrReplaceTempView(view)
@@ -578,7 +593,7 @@ def count_changes(changes, spec: DatasetSpec) -> tuple[int, dict[str, bool]]:
 
 
 def rewrite_partitions(spark, changes, changed: int, updated: dict[str, bool], spec: DatasetSpec, table: str,
-                       snapshot_id: int | None) -> bool:
+                       snapshot_id: int | None, options: dict[str, str] | None = None) -> bool:
     """Commit `changes` (the `changed` rows that win against the table's, from changed_rows on `snapshot_id`;
     `updated` from count_changes) by rewriting the split partitions they touch: the partitions' rows at that
     snapshot without the changed keys, plus the changes, replace those partitions in one overwrite. The commit
@@ -602,7 +617,8 @@ def rewrite_partitions(spark, changes, changed: int, updated: dict[str, bool], s
         keys = F.broadcast(keys)  # the table's side is then read without a shuffle
     kept = target.where(in_touched).alias("t").join(
         keys.alias("s"), on=F.expr(ordering.key_match(spec).sql(dialect="spark")), how="left_anti")
-    writer = kept.unionByName(changes.select(*target.columns)).writeTo(table).option("isolation-level", "serializable")
+    writer = (kept.unionByName(changes.select(*target.columns)).writeTo(table).options(**(options or {}))
+              .option("isolation-level", "serializable"))
     if snapshot_id is not None:
         writer = writer.option("validate-from-snapshot-id", str(snapshot_id))
     writer.overwrite(in_touched)
@@ -663,15 +679,72 @@ def run_ingest(
     now: dt.datetime | None = None,
     read_uri: str | None = None,
     source_order: SourceOrder | None = None,
+    s3_client: Any = None,
 ) -> IngestResult:
     """Load one file. `read_uri` is where Spark reads it (the pinned staging copy of an s3:// source);
     `source_uri`/`source_version` are what the reports, rejects and `lakepipe_source_file` record;
     `source_order` (the S3 event's time and sequencer) decides against rows from other sources (None: a
-    differing value replaces the row, as for a local file)."""
+    differing value replaces the row, as for a local file). A re-load the table's current snapshot proves
+    a no-op reads only the file's bytes (lakepipe.reload); `s3_client` reads them from S3."""
+    table = table_name(spec, glue_catalog, s3tables_catalog)
+    started = time.perf_counter()
+    # The checksum runs beside Spark's work: the commit's proof needs it, the no-op check first of all.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="lakepipe-checksum")
+    try:
+        checksum = pool.submit(reload.file_sha256, read_uri or source_uri, s3_client)
+        logic = reload.logic_sha256(spec, spark.version)
+        unchanged = _unchanged(spark, spec, table, checksum, logic, source_uri=source_uri,
+                               source_version=source_version, run_id=run_id, rejects_location=rejects_location,
+                               source_order=source_order, glue_catalog=glue_catalog,
+                               s3tables_catalog=s3tables_catalog, s3_client=s3_client, started=started)
+        if unchanged is not None:
+            return unchanged
+        return _load_file(spark, spec, table, checksum, logic, source_uri=source_uri, source_version=source_version,
+                          run_id=run_id, rejects_location=rejects_location, now=now, read_uri=read_uri,
+                          source_order=source_order)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _unchanged(spark, spec: DatasetSpec, table: str, checksum: Future, logic: str, *, source_uri: str,
+               source_version: str, run_id: str, rejects_location: str, source_order: SourceOrder | None,
+               glue_catalog: str, s3tables_catalog: str, s3_client: Any, started: float) -> IngestResult | None:
+    """The run's result when the table's current snapshot proves this load a no-op (lakepipe.reload), its
+    rejects copied; None otherwise."""
+    catalog = glue_catalog if spec.target == "glue" else s3tables_catalog
+    snapshot_id, proof, columns = reload.current_proof(spark, catalog, spec.database, spec.table)
+    if proof is None:
+        return None
+    why_not = proof.proves(source_uri=source_uri, order=reload.order_of(source_order), logic_sha256=logic,
+                           table_columns=columns) or (
+        None if proof.source_sha256 == checksum.result() else "the file's bytes differ")
+    if why_not:
+        log.info("%s: the snapshot %s of %s does not prove this load a no-op (%s); loading the file", source_uri,
+                 snapshot_id, table, why_not)
+        return None
+    seconds = {"unchanged_check": round(time.perf_counter() - started, 2)}
+    rejects_uri = None
+    if proof.rejects_uri:
+        t0 = time.perf_counter()
+        rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
+        if not reload.copy_rejects(spark, proof, rejects_uri, run_id=run_id, source_version=source_version,
+                                   write=write_rejects_json, s3_client=s3_client):
+            return None
+        seconds["write_rejects"] = round(time.perf_counter() - t0, 2)
+    log.info("%s: the same bytes, spec and order as run %s loaded into the snapshot %s of %s, which is still "
+             "current; nothing to read or commit", source_uri, proof.run_id, snapshot_id, table)
+    return IngestResult(table=f"{spec.database}.{spec.table}", source_uri=source_uri, source_version=source_version,
+                        rejects_location=rejects_uri, table_created=False, seconds=seconds, rows_changed=0,
+                        unchanged_since_run=proof.run_id, **proof.result)
+
+
+def _load_file(spark, spec: DatasetSpec, table: str, checksum: Future, logic: str, *, source_uri: str,
+               source_version: str, run_id: str, rejects_location: str, now: dt.datetime | None,
+               read_uri: str | None, source_order: SourceOrder | None) -> IngestResult:
+    """run_ingest's load: read, classify, count, commit (with the proof of what it loaded), rejects."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    table = table_name(spec, glue_catalog, s3tables_catalog)
     ingested_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     lines = _read_lines(spark, read_uri or source_uri)
     if spec.format == "json":
@@ -725,10 +798,20 @@ def run_ingest(
         )
         # A file with very many split values reads the whole table rather than carry a huge IN list.
         prune = split_values if len(split_values) <= MAX_PRUNED_SPLIT_VALUES else None
+        rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/" if n_rejected else None
+        counts = {"rows_read": rows_read, "rows_loaded": rows_good, "rows_rejected": n_rejected,
+                  "rejects_by_reason": by_reason, "blank_lines": blank,
+                  "extra_columns": list(layout.extra) if layout else [],
+                  "extra_columns_kept": {c: header[i] for c, i in kept.items()},
+                  "quality": [r.as_dict() for r in stats.quality]}
 
         def load() -> tuple[bool, int | None]:
+            proof = reload.LoadProof(run_id=run_id, source_uri=source_uri, source_sha256=checksum.result(),
+                                     logic_sha256=logic, order=reload.order_of(source_order), columns=good.columns,
+                                     rejects_uri=rejects_uri, result=counts)
             return load_into_table(spark, good, spec, table, run_id, split_values=prune,
-                                   ordered=source_order is not None, extra_columns=tuple(kept))
+                                   ordered=source_order is not None, extra_columns=tuple(kept),
+                                   commit_properties={reload.PROPERTY: proof.to_property()})
 
         # A concurrent run of this dataset may commit first: the load is redone on the new snapshot.
         (created, rows_changed), commit_retries = with_commit_retries(
@@ -737,9 +820,7 @@ def run_ingest(
         # Rejects only after the commit: a run whose commit fails leaves no rejects for rows that
         # were never loaded. If writing them fails, the run fails with its good rows committed;
         # loading the same file again is a no-op for the table and writes the rejects.
-        rejects_uri = None
-        if n_rejected:
-            rejects_uri = join_uri(rejects_location, spec.name, run_id) + "/"
+        if rejects_uri:
             write_rejects(source, classified, offsets, spec, layout, rejects_uri,
                           source_uri=source_uri, source_version=source_version, run_id=run_id,
                           n_rejected=n_rejected)
@@ -752,19 +833,12 @@ def run_ingest(
         table=f"{spec.database}.{spec.table}",
         source_uri=source_uri,
         source_version=source_version,
-        rows_read=rows_read,
-        rows_loaded=rows_good,
-        rows_rejected=n_rejected,
         rejects_location=rejects_uri,
-        rejects_by_reason=by_reason,
-        blank_lines=blank,
         table_created=created,
         seconds=seconds,
         rows_changed=rows_good if rows_changed is None else rows_changed,
         commit_retries=commit_retries,
-        extra_columns=list(layout.extra) if layout else [],
-        extra_columns_kept={c: header[i] for c, i in kept.items()},
-        quality=[r.as_dict() for r in stats.quality],
+        **counts,
     )
 
 
@@ -821,6 +895,7 @@ def main(spark, args: dict[str, str]) -> dict[str, Any]:
             s3tables_catalog=s3tables_catalog,
             read_uri=staged.uri if staged else None,
             source_order=source_order,
+            s3_client=s3,
         )
     except Exception as e:
         try:  # the ledger lists failed runs too; that must never hide the run's own error
