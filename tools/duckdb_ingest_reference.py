@@ -11,7 +11,10 @@ Same work as the Spark job, step for step (lakepipe/README.md, "The ingest job")
   written whole; an existing one gets MERGE semantics (only rows that are new or whose value differs,
   found by an anti-join on natural key + value; no change -> no commit). Like Iceberg's copy-on-write,
   the split partitions holding changes are rewritten; a table version is a manifest of Parquet files
-  (`<table>/v<N>.json`) made current by an atomic rename of `<table>/current.json`.
+  (`<table>/v<N>.json`) made current by an atomic rename of `<table>/current.json`;
+- like lakepipe/reload.py, each commit's manifest carries its load's proof (source URI, SHA-256 of the bytes,
+  spec, counts, rejects location): loading the same bytes and spec onto the version that load made reads
+  nothing but the bytes, and copies that load's rejects (their count checked) with this run's id.
 
 CSV fields follow RFC 4180 as Spark's `from_csv` reads them: a line without `"` is split on commas; a
 line with quotes is tokenised by a regular expression (quoted field with `""` escapes, or a run of
@@ -20,6 +23,7 @@ non-commas); an empty field is NULL.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -87,12 +91,17 @@ class Table:
                     f"PARTITION_BY ({qi(self.split)}))")
         return sorted(str(p) for p in out.rglob("*.parquet"))
 
-    def commit(self, files: list[str], version: int) -> None:
-        manifest = self.root / f"v{version}.json"
-        manifest.write_text(json.dumps({"version": version, "files": files}))
+    def commit(self, files: list[str], version: int, proof: dict[str, Any]) -> None:
+        document = json.dumps({"version": version, "files": files, "proof": proof})
+        (self.root / f"v{version}.json").write_text(document)
         tmp = self.root / "current.json.tmp"
-        tmp.write_text(json.dumps({"version": version, "files": files}))
+        tmp.write_text(document)
         os.replace(tmp, self.root / "current.json")  # the atomic commit
+
+    def proof(self) -> dict[str, Any] | None:
+        """The current version's load proof (None: no table)."""
+        current = self.root / "current.json"
+        return json.loads(current.read_text()).get("proof") if current.is_file() else None
 
     def version(self) -> int:
         current = self.root / "current.json"
@@ -107,6 +116,17 @@ def ingest(spec: DatasetSpec, path: Path, *, table_dir: Path, rejects_dir: Path,
         con.execute(f"SET threads = {int(threads)}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    table = Table(table_dir, spec.split_column)
+    with open(path, "rb") as f:
+        checksum = hashlib.file_digest(f, "sha256").hexdigest()
+    fingerprint = json.dumps(spec.to_dict(), sort_keys=True)
+    proof = table.proof()
+    if proof and (proof["source_uri"], proof["sha256"], proof["spec"]) == (source_uri, checksum, fingerprint):
+        seconds["unchanged_check"] = round(time.perf_counter() - t0, 2)
+        result = _copy_rejects(con, proof, rejects_dir, run_id, seconds)
+        if result is not None:
+            con.close()
+            return result
     _load_lines(con, Path(path))
     header = con.execute("SELECT line FROM lines WHERE n = 1").fetchone()
     if header is None:
@@ -159,12 +179,17 @@ def ingest(spec: DatasetSpec, path: Path, *, table_dir: Path, rejects_dir: Path,
     data_cols = ", ".join(qi(c) for c in spec.data_columns)
     all_cols = data_cols + ", " + ", ".join(qi(c) for c in METADATA_COLUMNS)
     good = f"SELECT {data_cols}, {meta} FROM classified WHERE reason IS NULL AND dup_reason IS NULL"
-    table = Table(table_dir, spec.split_column)
+    by_reason = {r: counts[r] for r in REASONS if counts.get(r)}
+    n_rejected = sum(by_reason.values())
+    result = {"rows_read": sum(counts.values()), "rows_loaded": counts.get("good", 0), "rows_rejected": n_rejected,
+              "rejects_location": str(rejects_dir) + "/" if n_rejected else None, "rejects_by_reason": by_reason,
+              "blank_lines": blank}
+    proof = {"source_uri": source_uri, "sha256": checksum, "spec": fingerprint, "result": result}
     table.root.mkdir(parents=True, exist_ok=True)
     files = table.files()
     created = files is None
     if created:
-        table.commit(table.write(con, good, 1), 1)
+        table.commit(table.write(con, good, 1), 1, proof)
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW target AS SELECT {all_cols} FROM {table.scan(files)}")
         on_key = " AND ".join(f"t.{qi(c)} IS NOT DISTINCT FROM s.{qi(c)}" for c in spec.natural_key)
@@ -185,16 +210,12 @@ def ingest(spec: DatasetSpec, path: Path, *, table_dir: Path, rejects_dir: Path,
             kept = con.execute(f"SELECT DISTINCT filename FROM {table.scan(files, filename=True)} "
                                f"WHERE NOT ({in_touched})"
                                ).fetchall()
-            table.commit(sorted(r[0] for r in kept) + table.write(con, rewritten, version), version)
+            table.commit(sorted(r[0] for r in kept) + table.write(con, rewritten, version), version, proof)
     seconds["commit" if created else "diff_and_merge"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
 
-    by_reason = {r: counts[r] for r in REASONS if counts.get(r)}
-    n_rejected = sum(by_reason.values())
-    rejects_uri = None
     if n_rejected:
         rejects_dir.mkdir(parents=True, exist_ok=True)
-        rejects_uri = str(rejects_dir) + "/"
         detail = ("CASE coalesce(reason, dup_reason) WHEN 'unparseable' THEN CASE WHEN bad_utf8 THEN "
                   "'the line is not valid UTF-8' ELSE 'unbalanced double quotes (values spanning lines are not "
                   "supported)' END "
@@ -209,17 +230,27 @@ def ingest(spec: DatasetSpec, path: Path, *, table_dir: Path, rejects_dir: Path,
                         TO {ql(str(rejects_dir / 'rejects.json'))} (FORMAT json)""")
         seconds["write_rejects"] = round(time.perf_counter() - t0, 2)
     con.close()
-    rows_read = sum(counts.values())
-    return {
-        "rows_read": rows_read,
-        "rows_loaded": counts.get("good", 0),
-        "rows_rejected": n_rejected,
-        "rejects_location": rejects_uri,
-        "rejects_by_reason": by_reason,
-        "blank_lines": blank,
-        "table_created": created,
-        "seconds": seconds,
-    }
+    return {**result, "table_created": created, "seconds": seconds}
+
+
+def _copy_rejects(con, proof: dict[str, Any], rejects_dir: Path, run_id: str,
+                  seconds: dict[str, float]) -> dict[str, Any] | None:
+    """The proven load's result, its rejects copied with this run's id; None when they are not all there."""
+    result = proof["result"]
+    t0 = time.perf_counter()
+    if result["rows_rejected"]:
+        earlier = Path(result["rejects_location"]) / "rejects.json"
+        if not earlier.is_file():
+            return None
+        scan = f"read_json({ql(str(earlier))}, format='newline_delimited')"
+        if con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0] != result["rows_rejected"]:
+            return None
+        rejects_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT * REPLACE ({ql(run_id)} AS run_id) FROM {scan} ORDER BY line) "
+                    f"TO {ql(str(rejects_dir / 'rejects.json'))} (FORMAT json)")
+        result = {**result, "rejects_location": str(rejects_dir) + "/"}
+        seconds["write_rejects"] = round(time.perf_counter() - t0, 2)
+    return {**result, "table_created": False, "seconds": seconds}
 
 
 def table_scan(table_dir: Path, split_column: str) -> str | None:
