@@ -342,8 +342,8 @@ def run_in_process(sizes: list[int], work: Path, *, splits: int = 20, keys: int 
                     "same_result": not problems,
                 }
                 results.append(entry)
-                print(f"{case} {rows:,}: spark {spark_s:.1f}s {res.seconds} peak {spark_mb:.0f} MB | duckdb "
-                      f"{duck_s:.1f}s {ref['seconds']} | table {fp_spark[0]:,} rows, rejects {res.rejects_by_reason}"
+                print(f"{case} {rows:,}: spark {spark_s:.2f}s {res.seconds} peak {spark_mb:.0f} MB | duckdb "
+                      f"{duck_s:.2f}s {ref['seconds']} | table {fp_spark[0]:,} rows, rejects {res.rejects_by_reason}"
                       f" | load {load:.2f}", flush=True)
                 if problems:
                     out["problems"] = problems
@@ -409,14 +409,14 @@ def print_table(out: dict[str, Any], e2e: dict[str, float] | None = None) -> Non
     for c in out["cases"]:
         key = f"{c['case']} {c['rows']}"
         e = f"{e2e[key]:.1f}" if key in e2e else "-"
-        print(f"{c['case']:18}{c['rows']:>12,}{c['spark_body_s']:>14.1f}{c['rows_read'] / c['spark_body_s']:>11,.0f}"
+        print(f"{c['case']:18}{c['rows']:>12,}{c['spark_body_s']:>14.2f}{c['rows_read'] / c['spark_body_s']:>11,.0f}"
               f"{c['duckdb_s']:>10.2f}{c['rows_read'] / c['duckdb_s']:>11,.0f}{c['ratio']:>6.1f}x{e:>14}"
               f"{c['spark_peak_driver_rss_mb']:>16,.0f}{c['loadavg_1m_before']:>6.2f}")
     by = {(c["case"], c["rows"]): c["spark_body_s"] for c in out["cases"]}
     for rows in sorted({c["rows"] for c in out["cases"]}):
         new = by.get(("new table", rows))
         if new and ("reload unchanged", rows) in by and ("merge 10%+10%", rows) in by:
-            print(f"{rows:,} rows: reload / first load {by[('reload unchanged', rows)] / new:.2f} (target <= 0.5); "
+            print(f"{rows:,} rows: reload / first load {by[('reload unchanged', rows)] / new:.3f} (target <= 0.5); "
                   f"merge / first load {by[('merge 10%+10%', rows)] / new:.2f} (target <= 1.5)")
     sizes = sorted({c["rows"] for c in out["cases"]})
     if len(sizes) > 1 and ("new table", sizes[0]) in by and ("new table", sizes[-1]) in by:
