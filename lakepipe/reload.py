@@ -172,12 +172,8 @@ def copy_rejects(spark, proof: LoadProof, uri: str, *, run_id: str, source_versi
         earlier = spark.read.schema(schema).json(proof.rejects_uri)
         found = earlier.count()
     except (AnalysisException, Py4JJavaError) as e:  # nothing there (PATH_NOT_FOUND), or unreadable
-        log.info("the rejects of run %s at %s cannot be read (%s); loading the file", proof.run_id,
-                 proof.rejects_uri, type(e).__name__)
-        return False
-    if found != expected:
-        log.info("run %s left %d of its %d rejects at %s; loading the file", proof.run_id, found, expected,
-                 proof.rejects_uri)
+        return _unreadable(proof, e)
+    if not _all_there(proof, found, expected):
         return False
     if same_place:
         return True
@@ -197,12 +193,8 @@ def _copy_small(proof: LoadProof, uri: str, expected: int, *, run_id: str, sourc
                  for line in _read_text(part, s3_client).splitlines() if line]
         records = [json.loads(line) for line in lines]
     except (OSError, ValueError) as e:  # ValueError: a part that is not JSON lines (JSONDecodeError)
-        log.info("the rejects of run %s at %s cannot be read (%s); loading the file", proof.run_id,
-                 proof.rejects_uri, type(e).__name__)
-        return False
-    if len(records) != expected:
-        log.info("run %s left %d of its %d rejects at %s; loading the file", proof.run_id, len(records), expected,
-                 proof.rejects_uri)
+        return _unreadable(proof, e)
+    if not _all_there(proof, len(records), expected):
         return False
     if same_place:
         return True
@@ -212,6 +204,19 @@ def _copy_small(proof: LoadProof, uri: str, expected: int, *, run_id: str, sourc
     text = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
     _write_text(uri.rstrip("/") + "/part-00000.json", text, s3_client)
     return True
+
+
+def _unreadable(proof: LoadProof, error: Exception) -> bool:
+    log.info("the rejects of run %s at %s cannot be read (%s); loading the file", proof.run_id, proof.rejects_uri,
+             type(error).__name__)
+    return False
+
+
+def _all_there(proof: LoadProof, found: int, expected: int) -> bool:
+    if found != expected:
+        log.info("run %s left %d of its %d rejects at %s; loading the file", proof.run_id, found, expected,
+                 proof.rejects_uri)
+    return found == expected
 
 
 def _parts(uri: str, s3_client: Any) -> list[str]:
