@@ -55,8 +55,10 @@ $(call lane_order,$(LIGHT_LANE))
 $(call lane_order,$(HEAVY_LANE))
 
 .PHONY: $(TEST_STEPS)
+# Each step also says how much CPU it used, its own and every process it started (tools/cpu_time.py): on 2
+# cores that, not its wall time, is what the other lane loses while it runs.
 $(TEST_STEPS): test-step/%:
-	@echo "== make $*"; start=$$SECONDS; $(MAKE) --no-print-directory $*; echo "== make $*: passed in $$((SECONDS - start)) s"
+	@echo "== make $*"; $(PYTHON) tools/cpu_time.py "make $*" $(MAKE) --no-print-directory $*
 
 # The closing line also says how busy the machine's CPUs were (/proc/stat): near 100%, only less work
 # makes the run shorter; well below, the lanes leave CPU idle.
