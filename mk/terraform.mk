@@ -21,7 +21,7 @@ $(CHECKOV_STAMP):
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION) >>$(CACHE)/checkov-install.log 2>&1 || { cat $(CACHE)/checkov-install.log; exit 1; }
 	touch $@
 
-tf-check: $(TF_CLI_CONFIG) $(CHECKOV_STAMP) ## terraform fmt, init+validate (all roots), terraform test (all modules), dev/prod plans vs snapshots, checkov
+tf-check: $(TF_CLI_CONFIG) $(CHECKOV_STAMP) ## terraform fmt, init (all roots), validate (environments), terraform test (all modules, validates them), dev/prod plans vs snapshots, checkov
 	TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) CHECKOV=$(CHECKOV_VENV)/bin/checkov tools/terraform/check.sh
 
 tf-docs-check: $(CHECKOV_STAMP) ## module READMEs' Inputs/Outputs tables match variables.tf and outputs.tf (also in tf-check)
