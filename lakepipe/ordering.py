@@ -184,6 +184,36 @@ def table_state(spark, table: str) -> tuple[int | None, int]:
     return int(row[0]), int(row[1] or 0)
 
 
+def current_table(spark, table: str):
+    """The Iceberg table `table` (catalog.database.table, each part plain or backtick-quoted) as its catalog
+    holds it now, through the catalog's Java API (the Java `Table`), or None when it does not exist.
+    The catalog's cached copy is dropped first, so a commit made since is seen, and Spark's next read of the
+    table loads the same metadata. ~10-30 ms, against 0.2-0.8 s for a metadata table (`refs`) in SQL."""
+    from pyspark.errors import AnalysisException
+
+    catalog, database, name = [p.strip("`") for p in table.split(".")]
+    jvm = spark._jvm
+    namespace = spark.sparkContext._gateway.new_array(jvm.java.lang.String, 1)
+    namespace[0] = database
+    ident = jvm.org.apache.spark.sql.connector.catalog.Identifier.of(namespace, name)
+    java_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
+    java_catalog.invalidateTable(ident)
+    try:
+        return java_catalog.loadTable(ident).table()
+    except AnalysisException as e:  # PySpark's form of the catalog's NoSuchTableException
+        if e.getErrorClass() == "TABLE_OR_VIEW_NOT_FOUND":
+            return None
+        raise
+
+
+def main_snapshot_id(spark, table: str) -> int | None:
+    """The id of the snapshot the table's `main` branch points at, read fresh (current_table); None before the
+    table's first snapshot."""
+    iceberg = current_table(spark, table)
+    snapshot = None if iceberg is None else iceberg.currentSnapshot()
+    return None if snapshot is None else snapshot.snapshotId()
+
+
 def table_at(spark, table: str, snapshot_id: int | None):
     """The table as of `snapshot_id` (None: its current state)."""
     reader = spark.read if snapshot_id is None else spark.read.option("snapshot-id", str(snapshot_id))

@@ -32,6 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lakepipe.ordering import current_table
 from lakepipe.s3util import split_s3_uri
 from lakepipe.spec import DatasetSpec
 
@@ -127,24 +128,11 @@ def file_sha256(uri: str, s3_client: Any = None) -> str:
 
 def current_proof(spark, catalog: str, database: str, table: str) -> tuple[int | None, LoadProof | None, set[str]]:
     """(snapshot id `main` points at, the proof in its summary or None, the table's columns), read fresh from
-    the catalog (a cached table could hide a commit made since: this check commits nothing, so no validation
-    would catch it). (None, None, set()) when the table or its first snapshot does not exist. Through the
-    catalog's Java API: ~10-30 ms against 0.2-0.8 s for the `refs` and `snapshots` metadata tables in SQL."""
-    from pyspark.errors import AnalysisException
-
-    jvm = spark._jvm
-    namespace = spark.sparkContext._gateway.new_array(jvm.java.lang.String, 1)
-    namespace[0] = database
-    ident = jvm.org.apache.spark.sql.connector.catalog.Identifier.of(namespace, table)
-    java_catalog = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
-    java_catalog.invalidateTable(ident)
-    try:
-        iceberg = java_catalog.loadTable(ident).table()
-    except AnalysisException as e:  # PySpark's form of the catalog's NoSuchTableException
-        if e.getErrorClass() == "TABLE_OR_VIEW_NOT_FOUND":
-            return None, None, set()
-        raise
-    snapshot = iceberg.currentSnapshot()
+    the catalog (ordering.current_table: a cached table could hide a commit made since, and this check commits
+    nothing, so no validation would catch it). (None, None, set()) when the table or its first snapshot does
+    not exist."""
+    iceberg = current_table(spark, f"{catalog}.{database}.{table}")
+    snapshot = None if iceberg is None else iceberg.currentSnapshot()
     if snapshot is None:
         return None, None, set()
     columns = {c.name() for c in iceberg.schema().columns()}
