@@ -527,7 +527,7 @@ def load_into_table(spark, good, spec: DatasetSpec, table: str, run_id: str, *,
     # shuffle partition of the table's side is small enough to hold as a hash map; otherwise a sort-merge
     # join, which spills (a hash join cannot). 1M rows: the re-load's diff 2.2-2.6 -> 1.9-2.1 s warm, 3.4 -> 2.8 s
     # in `make bench` (lakepipe/README.md "Performance").
-    snapshot_id = ordering.main_snapshot_id(spark, table)
+    snapshot_id, _ = ordering.table_state(spark, table)
     with sql_conf(spark, SMALL_HASH_JOIN):
         changes = changed_rows(spark, good, spec, table, ordered, split_values,
                                extra_columns, snapshot_id=snapshot_id).localCheckpoint(eager=True)

@@ -173,15 +173,14 @@ def diff(good, target, spec: DatasetSpec, replace: exp.Expression):
 
 
 def table_state(spark, table: str) -> tuple[int | None, int]:
-    """(snapshot id, sequence number) of the snapshot the table's `main` branch points at; (None, 0) before
-    its first snapshot. The branch, not the highest sequence number: after a rollback the current snapshot
-    is an older one, and its sequence number is that of the metadata log entries that point at it."""
-    row = spark.sql(f"SELECT r.snapshot_id, max(m.latest_sequence_number) FROM {table}.refs r "
-                    f"LEFT JOIN {table}.metadata_log_entries m ON m.latest_snapshot_id = r.snapshot_id "
-                    "WHERE r.name = 'main' GROUP BY r.snapshot_id").first()
-    if row is None or row[0] is None:
+    """(snapshot id, sequence number) of the snapshot the table's `main` branch points at, read fresh
+    (current_table); (None, 0) before its first snapshot or without the table. The branch, not the highest
+    sequence number: after a rollback the current snapshot is an older one, with its own, lower number."""
+    iceberg = current_table(spark, table)
+    snapshot = None if iceberg is None else iceberg.currentSnapshot()
+    if snapshot is None:
         return None, 0
-    return int(row[0]), int(row[1] or 0)
+    return int(snapshot.snapshotId()), int(snapshot.sequenceNumber())
 
 
 def current_table(spark, table: str):
@@ -204,14 +203,6 @@ def current_table(spark, table: str):
         if e.getErrorClass() == "TABLE_OR_VIEW_NOT_FOUND":
             return None
         raise
-
-
-def main_snapshot_id(spark, table: str) -> int | None:
-    """The id of the snapshot the table's `main` branch points at, read fresh (current_table); None before the
-    table's first snapshot."""
-    iceberg = current_table(spark, table)
-    snapshot = None if iceberg is None else iceberg.currentSnapshot()
-    return None if snapshot is None else snapshot.snapshotId()
 
 
 def table_at(spark, table: str, snapshot_id: int | None):

@@ -158,29 +158,29 @@ def test_after_a_rollback_the_diff_reads_the_current_snapshot(spark, tmp_path, l
 
     spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{spec.database}.{spec.table}', {base_snapshot})")
     assert ordering.table_state(spark, table) == (base_snapshot, base_sequence)
-    assert ordering.main_snapshot_id(spark, table) == base_snapshot  # what the diff reads
     assert values(spark, table)[("B", "k1")] == "B1"
 
     assert ingest_file(spark, spec, change, "run-change-again", tmp_path).rows_changed == 1
     assert values(spark, table)[("B", "k1")] == "B1-changed"
 
 
-def test_the_main_snapshot_is_read_fresh_from_the_catalog(spark, tmp_path, loaded):
-    """ordering.main_snapshot_id (the diff's snapshot): a commit made through another session's catalog (whose
-    cache this session does not share) is seen; quoted and plain names; None for no table or no snapshot."""
+def test_the_table_state_is_read_fresh_from_the_catalog(spark, tmp_path, loaded):
+    """ordering.table_state (the diff's snapshot, the view job's table state): a commit made through another
+    session's catalog (whose cache this session does not share) is seen, with a higher sequence number; quoted
+    and plain names; (None, 0) for no table or no snapshot."""
     spec, table = loaded
-    mine = ordering.main_snapshot_id(spark, table)
-    assert mine == ordering.table_state(spark, table)[0]
+    mine, my_sequence = ordering.table_state(spark, table)
+    assert mine == spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").first()[0]
     other = spark.newSession()  # its own catalog instances: this session's cached table goes stale
     other.sql(f"INSERT INTO {table} SELECT * FROM {table} WHERE 1 = 0")  # a commit, no rows
     theirs = other.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").first()[0]
     assert theirs != mine
-    assert ordering.main_snapshot_id(spark, table) == theirs
+    assert ordering.table_state(spark, table) == (theirs, my_sequence + 1)
     quoted = ".".join(f"`{p}`" for p in (CATALOG, spec.database, spec.table))
-    assert ordering.main_snapshot_id(spark, quoted) == theirs
+    assert ordering.table_state(spark, quoted) == (theirs, my_sequence + 1)
 
-    assert ordering.main_snapshot_id(spark, f"{CATALOG}.{spec.database}.no_such_table") is None
+    assert ordering.table_state(spark, f"{CATALOG}.{spec.database}.no_such_table") == (None, 0)
     empty = f"{CATALOG}.{spec.database}.no_snapshot_yet"
     spark.sql(f"DROP TABLE IF EXISTS {empty}")
     spark.sql(f"CREATE TABLE {empty} (a STRING) USING iceberg")
-    assert ordering.main_snapshot_id(spark, empty) is None
+    assert ordering.table_state(spark, empty) == (None, 0)
