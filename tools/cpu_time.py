@@ -50,7 +50,15 @@ def main() -> int:
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
     started = time.monotonic()
-    rc = subprocess.call(cmd, close_fds=False)  # keeps make's jobserver descriptors for a sub-make
+    child = subprocess.Popen(cmd, close_fds=False)  # keeps make's jobserver descriptors for a sub-make
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the command (same process group); report it
+    # A subreaper must reap as it goes: an orphan that exits mid-run would otherwise stay a zombie (its pid
+    # taken, `kill -0` answering) until the command ends.
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == child.pid:
+            rc = os.waitstatus_to_exitcode(status)
+            break
     wall = time.monotonic() - started
     left = _reap_all(time.monotonic() + LINGER_S)
     for pid in left:

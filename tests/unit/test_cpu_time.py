@@ -39,3 +39,13 @@ def test_a_process_left_running_is_named_and_killed():
     proc = run("bash", "-c", "sleep 300 & echo started", env=env)
     assert proc.returncode == 0
     assert "still running 1 s after the command; killed" in proc.stderr, proc.stderr
+
+
+def test_an_orphan_that_exits_mid_run_is_reaped_at_once(tmp_path):
+    # The orphan exits while the command still runs; the command then checks the orphan's pid is gone
+    # (a zombie would still be in /proc, state Z).
+    pid_file = tmp_path / "pid"
+    script = (f"(sleep 0.2 & echo $! > {pid_file}); sleep 1; "  # the subshell exits: its sleep is an orphan
+              f"test ! -e /proc/$(cat {pid_file})")
+    proc = run("bash", "-c", script)
+    assert proc.returncode == 0, proc.stderr
