@@ -45,7 +45,8 @@ def test_an_orphan_that_exits_mid_run_is_reaped_at_once(tmp_path):
     # The orphan exits while the command still runs; the command then checks the orphan's pid is gone
     # (a zombie would still be in /proc, state Z).
     pid_file = tmp_path / "pid"
-    script = (f"(sleep 0.2 & echo $! > {pid_file}); sleep 1; "  # the subshell exits: its sleep is an orphan
-              f"test ! -e /proc/$(cat {pid_file})")
+    # The subshell exits at once: its sleep is an orphan. Then poll (deadline 5 s) for the orphan's pid to go.
+    script = (f"(sleep 0.2 & echo $! > {pid_file}); pid=$(cat {pid_file}); "
+              "for _ in $(seq 50); do [ -e /proc/$pid ] || exit 0; sleep 0.1; done; exit 1")
     proc = run("bash", "-c", script)
     assert proc.returncode == 0, proc.stderr
