@@ -35,6 +35,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from localcloud import class_archive
+
 if TYPE_CHECKING:  # pyspark is imported lazily: building the runtime must not start a JVM
     from pyspark.sql import SparkSession
 
@@ -200,6 +202,11 @@ def _tool(name: str) -> str:
     return found
 
 
+def java() -> str:
+    """The java that spark-submit starts (JAVA_HOME's, else the one on PATH)."""
+    return _tool("java")
+
+
 def _run(cmd: list[str]) -> None:
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -218,6 +225,7 @@ def build(force: bool = False) -> Path:
     rdir = runtime_dir()
     if not force and _read_stamp(rdir) is not None:
         _log(f"up to date in {rdir}")
+        _ensure_class_archive(rdir)
         return rdir
     started = time.monotonic()
     ensure_apt_packages()
@@ -225,7 +233,7 @@ def build(force: bool = False) -> Path:
     missing = [str(p) for p in inputs.values() if not p.exists()]
     if missing:
         raise SparkRuntimeError(f"inputs missing (run `make venv`?): {missing}")
-    javac, java = _tool("javac"), _tool("java")
+    javac, java_bin = _tool("javac"), java()
     rdir.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target and swap it in at the end, so an interrupted build leaves no half runtime.
     work = Path(tempfile.mkdtemp(prefix="spark-runtime.", dir=rdir.parent))
@@ -237,7 +245,7 @@ def build(force: bool = False) -> Path:
         _run([javac, "-nowarn", *ASM_EXPORTS, "-d", str(classes / "relocate"), str(JAVA_SRC / "Relocate.java")])
         _log(f"relocating Jackson 2.18.8 and httpclient5 5.2.1 into {SHADED}")
         shaded_inputs = [inputs[j] for j in JACKSON_JARS] + [inputs[JSR310_JAR]] + list(HTTPCLIENT5_JARS)
-        _run([java, *ASM_EXPORTS, "-cp", str(classes / "relocate"), "Relocate", str(out / OUT_SHADED),
+        _run([java_bin, *ASM_EXPORTS, "-cp", str(classes / "relocate"), "Relocate", str(out / OUT_SHADED),
               RELOCATIONS, *map(str, shaded_inputs)])
         _log("compiling the s3:// mirror FileSystem against pyspark's Hadoop 3.3.4")
         fs_src = sorted(str(p) for p in (JAVA_SRC / "localcloud").rglob("*.java"))
@@ -272,7 +280,15 @@ def build(force: bool = False) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _log(f"built in {time.monotonic() - started:.1f}s into {rdir}")
+    _ensure_class_archive(rdir)
     return rdir
+
+
+def _ensure_class_archive(rdir: Path) -> None:
+    try:
+        class_archive.ensure(rdir, java(), classpath(), _log)
+    except RuntimeError as e:
+        raise SparkRuntimeError(str(e)) from e
 
 
 def _stamp_or_fail() -> tuple[Path, dict]:
@@ -289,22 +305,30 @@ def jars() -> list[Path]:
     return [rdir / j for j in stamp["jars"]]
 
 
+def classpath() -> list[Path]:
+    """Every jar on a local Spark JVM's class path: the runtime's (spark.driver.extraClassPath, first), then
+    pyspark's."""
+    return jars() + sorted(_pyspark_jars_dir().glob("*.jar"))
+
+
 def base_conf(app_name: str) -> dict[str, str]:
     """Spark conf for a small local session with the Iceberg runtime (no catalogs)."""
     rdir, _ = _stamp_or_fail()
-    classpath = os.pathsep.join(str(j) for j in jars())
+    extra_classpath = os.pathsep.join(str(j) for j in jars())
     java_opts = " ".join([
         # The Debian SQLite JDBC jar carries no native library; point it at the JNI lib from Debian.
         f"-Dorg.sqlite.lib.path={rdir / OUT_NATIVE_DIR}",
         f"-Dorg.sqlite.lib.name={SQLITE_JNI_LIB.name}",
         f"-Dlog4j2.configurationFile=file:{rdir / OUT_LOG4J}",
+        # Spark's, Iceberg's and Hadoop's classes mapped from a class archive (localcloud/class_archive.py).
+        *class_archive.java_options(rdir, java(), classpath()),
     ])
     return {
         "spark.app.name": app_name,
         "spark.master": "local[2]",
         # extraClassPath, not spark.jars: the JDBC DriverManager must see the SQLite driver from
         # Iceberg's classloader, and local mode runs executors inside the driver JVM.
-        "spark.driver.extraClassPath": classpath,
+        "spark.driver.extraClassPath": extra_classpath,
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         "spark.sql.shuffle.partitions": "4",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import spark_runtime
+from localcloud import class_archive, spark_runtime
 
 pytestmark = [pytest.mark.spark, pytest.mark.timeout(600)]
 
@@ -34,6 +34,18 @@ def test_build_is_idempotent_and_lists_jars():
     names = [j.name for j in spark_runtime.jars()]
     assert names[0].startswith("iceberg-spark-runtime-3.5_2.12-")
     assert all(j.exists() for j in spark_runtime.jars())
+
+
+def test_the_jvm_maps_the_runtimes_class_archive(lake):
+    """`make spark-runtime` trained a class archive for this JDK and these jars (localcloud/class_archive.py), and
+    the session's JVM maps it: Spark's and Iceberg's classes are not parsed again at each JVM start."""
+    spark, _ = lake
+    archive = class_archive.path(spark_runtime.runtime_dir(), spark_runtime.java(), spark_runtime.classpath())
+    assert archive.is_file(), f"no class archive for this JDK and these jars: {archive}"
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    maps = [line.split(maxsplit=5) for line in Path(f"/proc/{pid}/maps").read_text().splitlines()]
+    mapped = {fields[5] for fields in maps if len(fields) == 6}  # address perms offset dev inode path
+    assert str(archive) in mapped, f"the JVM (pid {pid}) did not map {archive}"
 
 
 def test_session_settings(lake):
