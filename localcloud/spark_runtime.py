@@ -14,7 +14,8 @@ Iceberg. What exists:
 Java program, ``localcloud/java/Relocate.java``, using the ASM copy inside JDK 17) and compiles the
 S3-to-local-mirror Hadoop FileSystem used by the Glue runner and the SQLite JDBC wrapper of the local
 Iceberg catalogs (``localcloud/java/localcloud``). Everything lands in
-``.cache/spark-runtime/`` with a stamp; a second build with the same recipe does nothing.
+``.cache/spark-runtime/`` with a stamp; a second build with the same recipe does nothing but
+train the JVM class archive when none matches the JDK and jars (``localcloud/class_archive.py``).
 
 CLI: ``python -m localcloud.spark_runtime build`` (what ``make spark-runtime`` runs) and
 ``python -m localcloud.spark_runtime jars``.
